@@ -1,0 +1,170 @@
+package io.aiq.circles.app;
+
+import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.gateway.GatewayVerticle;
+import io.aiq.circles.gateway.OpsRoutes;
+import io.aiq.circles.inference.Detector;
+import io.aiq.circles.inference.Detectors;
+import io.aiq.circles.inference.InferenceVerticle;
+import io.aiq.circles.ingest.IngestVerticle;
+import io.aiq.circles.messaging.KafkaHealth;
+import io.aiq.circles.messaging.TopicAdmin;
+import io.aiq.circles.persistence.Database;
+import io.aiq.circles.results.ResultsConsumerVerticle;
+import io.aiq.circles.results.ResultsQueryVerticle;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Deployable;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One process of AIQ Circles: the shared resources its roles need (the database pool, Kafka topics,
+ * the detector, the health checks) and the verticles of the roles named in configuration. Backends
+ * start first and the HTTP server last, so a process only answers once it can serve.
+ */
+public final class AiqApplication {
+  private static final Logger LOG = LoggerFactory.getLogger(AiqApplication.class);
+
+  private final Vertx vertx;
+  private final AppConfig config;
+  private final PrometheusMeterRegistry registry;
+  private final HealthChecks liveness;
+  private final HealthChecks readiness;
+  private final List<String> deployments = new ArrayList<>();
+  private final List<Deployable> verticles = new ArrayList<>();
+  private Pool pool;
+  private KafkaHealth kafkaHealth;
+  private Detector detector;
+  private GatewayVerticle gateway;
+  private ManagementVerticle management;
+
+  private AiqApplication(Vertx vertx, AppConfig config, PrometheusMeterRegistry registry) {
+    this.vertx = vertx;
+    this.config = config;
+    this.registry = registry;
+    this.liveness = HealthChecks.create(vertx);
+    this.readiness = HealthChecks.create(vertx);
+  }
+
+  public static Future<AiqApplication> start(Vertx vertx, AppConfig config, PrometheusMeterRegistry registry) {
+    AiqApplication app = new AiqApplication(vertx, config, registry);
+    return app.startAll().map(app).recover(e -> app.stop().transform(ignored -> Future.failedFuture(e)));
+  }
+
+  private Future<Void> startAll() {
+    liveness.register("event-loop", promise -> promise.complete(Status.OK()));
+    readiness.register("roles", promise -> promise.complete(Status.OK(
+        new JsonObject().put("roles", new JsonArray(new ArrayList<>(config.roles()))))));
+    boolean needsDatabase = config.runs("ingest") || config.runs("results");
+    boolean needsKafka = config.runs("ingest") || config.runs("inference") || config.runs("results");
+    Future<Void> ready = Future.succeededFuture();
+    if (needsDatabase) {
+      ready = ready.compose(v -> config.database().migrate()
+              ? Database.migrate(vertx, config.database()).mapEmpty() : Future.<Void>succeededFuture())
+          .compose(v -> {
+            pool = Database.pool(vertx, config.database());
+            Database.registerHealth(readiness, pool);
+            return Future.<Void>succeededFuture();
+          });
+    }
+    if (needsKafka) {
+      ready = ready.compose(v -> config.kafka().createTopics()
+              ? TopicAdmin.ensureTopics(vertx, config.kafka()) : Future.<Void>succeededFuture())
+          .onSuccess(v -> kafkaHealth = KafkaHealth.register(vertx, readiness, config.kafka()));
+    }
+    if (config.runs("results")) {
+      ready = ready.compose(v -> deploy(new ResultsQueryVerticle(pool)))
+          .compose(v -> deploy(new ResultsConsumerVerticle(config, pool, registry)));
+    }
+    if (config.runs("inference")) {
+      ready = ready.compose(v -> {
+        detector = Detectors.create(config);
+        readiness.register("detector", promise -> promise.complete(detector.ready()
+            ? Status.OK(new JsonObject().put("model", detector.modelName()).put("version", detector.modelVersion()))
+            : Status.KO(new JsonObject().put("model", detector.modelName()))));
+        return deploy(new InferenceVerticle(config, detector, registry));
+      });
+    }
+    if (config.runs("ingest")) {
+      ready = ready.compose(v -> deploy(new IngestVerticle(config, pool, registry)));
+    }
+    OpsRoutes ops = new OpsRoutes(liveness, readiness, registry);
+    if (config.runs("gateway")) {
+      ready = ready.compose(v -> {
+        gateway = new GatewayVerticle(config, ops, registry);
+        return deploy(gateway);
+      });
+    } else {
+      ready = ready.compose(v -> {
+        management = new ManagementVerticle(config.http(), ops);
+        return deploy(management);
+      });
+    }
+    return ready;
+  }
+
+  private Future<Void> deploy(Deployable verticle) {
+    return vertx.deployVerticle(verticle).onSuccess(id -> {
+      deployments.add(id);
+      verticles.add(verticle);
+    }).mapEmpty();
+  }
+
+  /** The port the HTTP server listens on (the gateway's, or the management server's). */
+  public int httpPort() {
+    return gateway != null ? gateway.actualPort() : management != null ? management.actualPort() : -1;
+  }
+
+  public AppConfig config() {
+    return config;
+  }
+
+  /** The deployed verticles, in deployment order (tests reach in to crash one). */
+  public List<Deployable> verticles() {
+    return Collections.unmodifiableList(verticles);
+  }
+
+  public HealthChecks readiness() {
+    return readiness;
+  }
+
+  /**
+   * Stops the roles in reverse order (the HTTP server first, so no new work comes in; the consumers
+   * finish and commit their batch in hand), then releases the shared resources.
+   */
+  public Future<Void> stop() {
+    Future<Void> chain = Future.succeededFuture();
+    List<String> ids = new ArrayList<>(deployments);
+    Collections.reverse(ids);
+    for (String id : ids) {
+      chain = chain.compose(v -> vertx.undeploy(id).recover(e -> {
+        LOG.warn("undeploying {}: {}", id, e.toString());
+        return Future.succeededFuture();
+      }));
+    }
+    return chain.compose(v -> {
+      deployments.clear();
+      List<Future<?>> closing = new ArrayList<>();
+      if (pool != null) {
+        closing.add(pool.close());
+      }
+      if (kafkaHealth != null) {
+        closing.add(kafkaHealth.close());
+      }
+      if (detector != null) {
+        detector.close();
+      }
+      return Future.join(closing).mapEmpty();
+    });
+  }
+}

@@ -1,0 +1,34 @@
+package io.aiq.circles.app;
+
+import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.gateway.OpsRoutes;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
+
+/**
+ * The HTTP server of a process without the gateway role (an inference or results pod, say): only
+ * health and metrics, so probes and Prometheus reach every process alike.
+ */
+final class ManagementVerticle extends VerticleBase {
+  private final AppConfig.Http http;
+  private final OpsRoutes ops;
+  private HttpServer server;
+
+  ManagementVerticle(AppConfig.Http http, OpsRoutes ops) {
+    this.http = http;
+    this.ops = ops;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    ops.mount(router);
+    return vertx.createHttpServer().requestHandler(router).listen(http.port(), http.host()).onSuccess(s -> server = s);
+  }
+
+  int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+}

@@ -1,0 +1,76 @@
+package io.aiq.circles.app;
+
+import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.contracts.config.ConfigLoader;
+import io.aiq.circles.testing.ApiClient;
+import io.aiq.circles.testing.PostgresFixture;
+import io.aiq.circles.testing.TestEnv;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/** The whole system in this JVM, wired exactly as {@link Main} wires it, on a real broker and database. */
+final class RunningApp implements AutoCloseable {
+  final TestEnv env;
+  final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  final Vertx vertx;
+  final AiqApplication app;
+  final ApiClient api;
+
+  RunningApp(TestEnv env, JsonObject overrides) {
+    this.env = env;
+    this.vertx = Main.newVertx(registry);
+    JsonObject config = env.config();
+    if (overrides != null) {
+      config.mergeIn(overrides, true);
+    }
+    try {
+      AppConfig loaded = ConfigLoader.load(vertx, config).await(30, TimeUnit.SECONDS);
+      this.app = AiqApplication.start(vertx, loaded, registry).await(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      vertx.close();
+      throw new IllegalStateException("the application did not start", e);
+    }
+    this.api = new ApiClient(vertx, app.httpPort());
+  }
+
+  static RunningApp start() {
+    return new RunningApp(new TestEnv(), null);
+  }
+
+  long count(String sql) {
+    try (Connection c = PostgresFixture.connect(env.databaseUrl()); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Files in the image store (temporary files included: none may be left). */
+  long storedFiles() {
+    try (Stream<Path> files = Files.walk(env.storeRoot())) {
+      return files.filter(Files::isRegularFile).count();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    api.close();
+    app.stop().await(30, TimeUnit.SECONDS);
+    vertx.close().await(30, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,80 @@
+package io.aiq.circles.contracts;
+
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+
+/** Every error the API answers with: an HTTP status and a stable machine-readable code. */
+public enum ErrorCode {
+  BAD_REQUEST(400, "bad_request"),
+  MISSING_FILE(400, "missing_file"),
+  INVALID_ID(400, "invalid_id"),
+  UNAUTHORIZED(401, "unauthorized"),
+  NOT_FOUND(404, "not_found"),
+  METHOD_NOT_ALLOWED(405, "method_not_allowed"),
+  DUPLICATE_IMAGE(409, "duplicate_image"),
+  PAYLOAD_TOO_LARGE(413, "payload_too_large"),
+  IMAGE_TOO_LARGE(413, "image_too_large"),
+  UNSUPPORTED_MEDIA_TYPE(415, "unsupported_media_type"),
+  CORRUPT_IMAGE(422, "corrupt_image"),
+  RATE_LIMITED(429, "rate_limited"),
+  INTERNAL(500, "internal_error"),
+  UNAVAILABLE(503, "unavailable");
+
+  private final int status;
+  private final String code;
+
+  ErrorCode(int status, String code) {
+    this.status = status;
+    this.code = code;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String code() {
+    return code;
+  }
+
+  /** The error body of the API: {@code {"error": {"code", "message"}}}. */
+  public JsonObject body(String message) {
+    return new JsonObject().put("error", new JsonObject().put("code", code).put("message", message));
+  }
+
+  /** The failure message carried over the event bus: "code: message". */
+  public String failureMessage(String message) {
+    return code + ": " + message;
+  }
+
+  public static ErrorCode fromCode(String code) {
+    for (ErrorCode c : values()) {
+      if (c.code.equals(code)) {
+        return c;
+      }
+    }
+    return INTERNAL;
+  }
+
+  /** A failed event-bus request, as the API error it stands for. */
+  public static ApiFailure fromFailure(Throwable failure) {
+    if (failure instanceof ReplyException re) {
+      if (re.failureType() == ReplyFailure.TIMEOUT || re.failureType() == ReplyFailure.NO_HANDLERS) {
+        return new ApiFailure(UNAVAILABLE, "the " + (re.failureType() == ReplyFailure.TIMEOUT
+            ? "backend did not answer in time" : "backend role is not running"));
+      }
+      String msg = re.getMessage() == null ? "" : re.getMessage();
+      int sep = msg.indexOf(": ");
+      if (sep > 0) {
+        ErrorCode code = fromCode(msg.substring(0, sep));
+        return new ApiFailure(code, msg.substring(sep + 2));
+      }
+      return new ApiFailure(INTERNAL, msg);
+    }
+    return new ApiFailure(INTERNAL, failure.getMessage() == null ? failure.toString() : failure.getMessage());
+  }
+
+  /** An error code with the message a client reads. */
+  public record ApiFailure(ErrorCode code, String message) {
+  }
+}

@@ -1,0 +1,108 @@
+package io.aiq.circles.contracts.config;
+
+import io.aiq.circles.contracts.Topics;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The whole configuration, read once at start-up from defaults, a YAML file and the environment (see
+ * {@link ConfigLoader}), then handed to each verticle's constructor as the sections it needs.
+ */
+public record AppConfig(Set<String> roles, String detector, Http http, Upload upload, Kafka kafka,
+                        Database database, Store store, Inference inference, Results results,
+                        Sweeper sweeper, JsonObject raw) {
+
+  public static final Set<String> ALL_ROLES = Set.of("gateway", "ingest", "inference", "results");
+
+  public record Http(String host, int port, int maxWaitSeconds, long backendTimeoutMs) {
+  }
+
+  public record Upload(long maxBytes, long maxPixels) {
+  }
+
+  public record Kafka(String bootstrap, Topics topics, String groupPrefix, boolean createTopics,
+                      int partitions, short replicationFactor, Duration pollTimeout,
+                      int requestTimeoutMs, int deliveryTimeoutMs, int maxBlockMs) {
+    public String group(String role) {
+      return groupPrefix + "-" + role;
+    }
+  }
+
+  public record Database(String url, String user, String password, int poolSize, int maxWaitQueue,
+                         int connectTimeoutMs, boolean migrate) {
+  }
+
+  public record Store(Path root) {
+  }
+
+  public record Inference(int batchSize, int workerThreads, int maxAttempts, long retryBackoffMs) {
+  }
+
+  public record Results(int batchSize, long retryBackoffMs, long retryBackoffMaxMs) {
+  }
+
+  public record Sweeper(boolean enabled, long intervalMs, long queuedTimeoutMs, long processingTimeoutMs,
+                        int maxSubmissions) {
+  }
+
+  public static AppConfig from(JsonObject json) {
+    Settings top = new Settings("", json);
+    Settings http = Settings.of(json, "http");
+    Settings upload = Settings.of(json, "upload");
+    Settings kafka = Settings.of(json, "kafka");
+    Settings db = Settings.of(json, "database");
+    Settings store = Settings.of(json, "store");
+    Settings inf = Settings.of(json, "inference");
+    Settings res = Settings.of(json, "results");
+    Settings sw = Settings.of(json, "sweeper");
+    return new AppConfig(
+        parseRoles(top.string("roles")),
+        top.string("detector").trim().toLowerCase(Locale.ROOT),
+        new Http(http.string("host"), http.integer("port"), http.integer("max-wait-seconds"),
+            http.longValue("backend-timeout-ms")),
+        new Upload(upload.longValue("max-bytes"), upload.longValue("max-pixels")),
+        new Kafka(kafka.string("bootstrap"), Topics.withPrefix(kafka.string("topic-prefix")),
+            kafka.string("group-prefix"), kafka.bool("create-topics"), kafka.integer("partitions"),
+            (short) kafka.integer("replication-factor"), Duration.ofMillis(kafka.longValue("poll-timeout-ms")),
+            kafka.integer("request-timeout-ms"), kafka.integer("delivery-timeout-ms"),
+            kafka.integer("max-block-ms")),
+        new Database(db.string("url"), db.string("user"), db.string("password"), db.integer("pool-size"),
+            db.integer("max-wait-queue"), db.integer("connect-timeout-ms"), db.bool("migrate")),
+        new Store(Path.of(store.string("root"))),
+        new Inference(inf.integer("batch-size"), inf.integer("worker-threads"), inf.integer("max-attempts"),
+            inf.longValue("retry-backoff-ms")),
+        new Results(res.integer("batch-size"), res.longValue("retry-backoff-ms"),
+            res.longValue("retry-backoff-max-ms")),
+        new Sweeper(sw.bool("enabled"), sw.longValue("interval-ms"), sw.longValue("queued-timeout-ms"),
+            sw.longValue("processing-timeout-ms"), sw.integer("max-submissions")),
+        json.copy());
+  }
+
+  static Set<String> parseRoles(String roles) {
+    Set<String> out = new LinkedHashSet<>();
+    Arrays.stream(roles.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+        .map(s -> s.toLowerCase(Locale.ROOT)).forEach(out::add);
+    if (out.contains("all")) {
+      out.remove("all");
+      out.addAll(ALL_ROLES);
+    }
+    for (String r : out) {
+      if (!ALL_ROLES.contains(r)) {
+        throw new ConfigException("roles: unknown role '" + r + "' (known: gateway, ingest, inference, results)");
+      }
+    }
+    if (out.isEmpty()) {
+      throw new ConfigException("roles: at least one role must be named");
+    }
+    return Set.copyOf(out);
+  }
+
+  public boolean runs(String role) {
+    return roles.contains(role);
+  }
+}

@@ -1,0 +1,8 @@
+package io.aiq.circles.contracts.config;
+
+/** A setting that is missing or malformed; the message names the key. */
+public class ConfigException extends RuntimeException {
+  public ConfigException(String message) {
+    super(message);
+  }
+}

@@ -1,0 +1,101 @@
+package io.aiq.circles.contracts.config;
+
+import io.vertx.config.ConfigRetriever;
+import io.vertx.config.ConfigRetrieverOptions;
+import io.vertx.config.ConfigStoreOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Reads the configuration, later sources winning: the defaults shipped in {@code aiq-defaults.yaml},
+ * the YAML file named by {@code AIQ_CONFIG_FILE} (if any), the {@code AIQ_*} environment variables,
+ * then the overrides given by the caller (tests, the command line).
+ *
+ * <p>Environment names map onto keys as {@code AIQ_<SECTION>_<KEY>}: the first word after
+ * {@code AIQ_} is the section and the rest, lower-cased with dashes, the key ({@code AIQ_UPLOAD_MAX_BYTES}
+ * → {@code upload.max-bytes}). A single word is a top-level key ({@code AIQ_ROLES} → {@code roles}).
+ */
+public final class ConfigLoader {
+  public static final String ENV_PREFIX = "AIQ_";
+  public static final String CONFIG_FILE_ENV = "AIQ_CONFIG_FILE";
+  static final String DEFAULTS = "aiq-defaults.yaml";
+
+  private ConfigLoader() {
+  }
+
+  public static Future<AppConfig> load(Vertx vertx, JsonObject overrides) {
+    return load(vertx, System.getenv(), overrides);
+  }
+
+  static Future<AppConfig> load(Vertx vertx, Map<String, String> env, JsonObject overrides) {
+    ConfigRetrieverOptions options = new ConfigRetrieverOptions().setIncludeDefaultStores(false)
+        .addStore(yaml(DEFAULTS, false));
+    String file = env.get(CONFIG_FILE_ENV);
+    if (file != null && !file.isBlank()) {
+      // not optional: a named file that cannot be read is a mistake the operator must hear about
+      options.addStore(yaml(file, false));
+    }
+    ConfigRetriever retriever = ConfigRetriever.create(vertx, options);
+    return retriever.getConfig()
+        .map(json -> {
+          deepMerge(json, fromEnvironment(env));
+          if (overrides != null) {
+            deepMerge(json, overrides);
+          }
+          return AppConfig.from(json);
+        })
+        .eventually(() -> {
+          retriever.close();
+          return Future.succeededFuture();
+        });
+  }
+
+  private static ConfigStoreOptions yaml(String path, boolean optional) {
+    return new ConfigStoreOptions().setType("file").setFormat("yaml").setOptional(optional)
+        .setConfig(new JsonObject().put("path", path));
+  }
+
+  /** The {@code AIQ_*} variables as nested JSON; {@code AIQ_CONFIG_FILE} names the file and is no key. */
+  static JsonObject fromEnvironment(Map<String, String> env) {
+    JsonObject out = new JsonObject();
+    env.forEach((name, value) -> {
+      if (!name.startsWith(ENV_PREFIX) || name.equals(CONFIG_FILE_ENV)) {
+        return;
+      }
+      String rest = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT);
+      int sep = rest.indexOf('_');
+      if (sep < 0) {
+        out.put(rest, value);
+      } else {
+        String section = rest.substring(0, sep);
+        String key = rest.substring(sep + 1).replace('_', '-');
+        JsonObject s = out.getJsonObject(section);
+        if (s == null) {
+          s = new JsonObject();
+          out.put(section, s);
+        }
+        s.put(key, value);
+      }
+    });
+    return out;
+  }
+
+  static void deepMerge(JsonObject target, JsonObject source) {
+    source.forEach(e -> {
+      Object existing = target.getValue(e.getKey());
+      if (existing instanceof JsonObject t && e.getValue() instanceof JsonObject s) {
+        deepMerge(t, s);
+      } else if (e.getValue() instanceof JsonArray a) {
+        target.put(e.getKey(), a.copy());
+      } else if (e.getValue() instanceof JsonObject s) {
+        target.put(e.getKey(), s.copy());
+      } else {
+        target.put(e.getKey(), e.getValue());
+      }
+    });
+  }
+}

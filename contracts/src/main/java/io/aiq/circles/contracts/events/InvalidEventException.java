@@ -1,0 +1,12 @@
+package io.aiq.circles.contracts.events;
+
+/** An event whose JSON cannot be read: a poison message that no retry will mend. */
+public class InvalidEventException extends RuntimeException {
+  public InvalidEventException(String message) {
+    super(message);
+  }
+
+  public InvalidEventException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}

@@ -1,0 +1,225 @@
+package io.aiq.circles.gateway;
+
+import static io.aiq.circles.contracts.EventBusAddresses.*;
+
+import io.aiq.circles.contracts.ApiLinks;
+import io.aiq.circles.contracts.ErrorCode;
+import io.aiq.circles.contracts.config.AppConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The API's handlers. The gateway validates what it can alone (ids, the upload itself), then asks the
+ * ingest or results role over the event bus and relays the answer.
+ */
+final class ApiHandlers {
+  private static final Pattern IMAGE_ID = Pattern.compile("[0-9a-f]{64}");
+  private static final Pattern PREFER_WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*(\\d{1,6})(?:$|[,;\\s])");
+  private static final int MAX_PAGE = 100;
+
+  private final Vertx vertx;
+  private final AppConfig.Http http;
+  private final UploadReceiver receiver;
+  private final UploadValidator validator;
+  private final MeterRegistry registry;
+
+  ApiHandlers(Vertx vertx, AppConfig config, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.http = config.http();
+    this.receiver = new UploadReceiver(config.upload().maxBytes());
+    this.validator = new UploadValidator(config.upload().maxPixels());
+    this.registry = registry;
+  }
+
+  // ---- POST /images ----------------------------------------------------------------------------
+
+  void upload(RoutingContext ctx) {
+    boolean reprocess = "true".equalsIgnoreCase(ctx.request().getParam("reprocess"));
+    int waitSeconds = preferredWait(ctx);
+    receiver.receive(ctx.request())
+        // hashing and header parsing cost up to milliseconds for large files: off the event loop
+        .compose(bytes -> vertx.executeBlocking(() -> new Upload(validator.validate(bytes), bytes), false))
+        .compose(upload -> submit(upload, reprocess))
+        .compose(reply -> waitSeconds > 0 && reply.getBoolean("newJob", false)
+            ? awaitJob(reply, waitSeconds) : Future.succeededFuture(new Answer(reply, null)))
+        .onSuccess(answer -> respondToUpload(ctx, answer, waitSeconds))
+        .onFailure(e -> {
+          count("rejected", e);
+          if (e instanceof UploadRejected r && r.code() == ErrorCode.PAYLOAD_TOO_LARGE) {
+            // the client may still be sending: answer, then close so we read no more of it
+            ctx.response().putHeader("Connection", "close");
+            ctx.response().endHandler(v -> ctx.request().connection().close());
+          }
+          ApiResponses.failure(ctx, e);
+        });
+  }
+
+  private record Upload(ValidatedImage image, byte[] bytes) {
+  }
+
+  private record Answer(JsonObject submission, JsonObject job) {
+  }
+
+  private Future<JsonObject> submit(Upload upload, boolean reprocess) {
+    ValidatedImage img = upload.image();
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(http.backendTimeoutMs())
+        .addHeader(H_IMAGE_ID, img.sha256()).addHeader(H_FORMAT, img.format().wire())
+        .addHeader(H_CONTENT_TYPE, img.format().contentType()).addHeader(H_WIDTH, String.valueOf(img.width()))
+        .addHeader(H_HEIGHT, String.valueOf(img.height())).addHeader(H_REPROCESS, String.valueOf(reprocess));
+    return vertx.eventBus().<JsonObject>request(INGEST_SUBMIT, Buffer.buffer(upload.bytes()), options)
+        .map(Message::body);
+  }
+
+  private Future<Answer> awaitJob(JsonObject submission, int waitSeconds) {
+    return requestJob(submission.getString("jobId"), waitSeconds).map(job -> new Answer(submission, job));
+  }
+
+  private void respondToUpload(RoutingContext ctx, Answer answer, int waitSeconds) {
+    JsonObject s = answer.submission();
+    String jobId = s.getString("jobId");
+    String imageId = s.getString("imageId");
+    JsonObject links = ApiLinks.forJob(jobId, imageId);
+    ctx.response().putHeader("Location", ApiLinks.job(jobId));
+    if (waitSeconds > 0) {
+      ctx.response().putHeader("Preference-Applied", "wait=" + waitSeconds);
+    }
+    if (!s.getBoolean("newJob", false)) {
+      count("duplicate", null);
+      JsonObject body = ErrorCode.DUPLICATE_IMAGE.body("this image was uploaded before; its latest job is "
+          + jobId + " (add ?reprocess=true to run inference again)")
+          .put("jobId", jobId).put("imageId", imageId).put("status", s.getString("status")).put("links", links);
+      ApiResponses.json(ctx, 409, body);
+      return;
+    }
+    count("accepted", null);
+    JsonObject job = answer.job();
+    if (job != null && ("succeeded".equals(job.getString("status")) || "failed".equals(job.getString("status")))) {
+      ApiResponses.json(ctx, 200, job);
+      return;
+    }
+    JsonObject body = new JsonObject().put("jobId", jobId).put("imageId", imageId)
+        .put("status", job != null ? job.getString("status") : s.getString("status")).put("links", links);
+    ApiResponses.json(ctx, 202, body);
+  }
+
+  private void count(String outcome, Throwable e) {
+    String code = e instanceof UploadRejected r ? r.code().code() : e == null ? "none" : ErrorCode.fromFailure(e).code().code();
+    registry.counter("aiq_uploads_total", "outcome", outcome, "error", code).increment();
+  }
+
+  // ---- queries ---------------------------------------------------------------------------------
+
+  void job(RoutingContext ctx) {
+    String jobId = ctx.pathParam("jobId");
+    if (!isUuid(jobId)) {
+      ApiResponses.error(ctx, ErrorCode.INVALID_ID, "job ids are UUIDs");
+      return;
+    }
+    int wait = preferredWait(ctx);
+    requestJob(jobId, wait).onSuccess(job -> {
+      if (wait > 0) {
+        ctx.response().putHeader("Preference-Applied", "wait=" + wait);
+      }
+      ApiResponses.json(ctx, 200, job);
+    }).onFailure(e -> ApiResponses.failure(ctx, e));
+  }
+
+  private Future<JsonObject> requestJob(String jobId, int waitSeconds) {
+    long waitMillis = waitSeconds * 1000L;
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(http.backendTimeoutMs() + waitMillis);
+    return vertx.eventBus().<JsonObject>request(RESULTS_JOB,
+        new JsonObject().put("jobId", jobId).put("waitMillis", waitMillis), options).map(Message::body);
+  }
+
+  void image(RoutingContext ctx) {
+    String imageId = ctx.pathParam("imageId");
+    if (!validImageId(ctx, imageId)) {
+      return;
+    }
+    relay(ctx, RESULTS_IMAGE, new JsonObject().put("imageId", imageId));
+  }
+
+  void objects(RoutingContext ctx) {
+    String imageId = ctx.pathParam("imageId");
+    if (!validImageId(ctx, imageId)) {
+      return;
+    }
+    relay(ctx, RESULTS_OBJECTS, new JsonObject().put("imageId", imageId));
+  }
+
+  void object(RoutingContext ctx) {
+    String imageId = ctx.pathParam("imageId");
+    if (!validImageId(ctx, imageId)) {
+      return;
+    }
+    String objectId = ctx.pathParam("objectId");
+    if (!objectId.matches("\\d{1,9}")) {
+      ApiResponses.error(ctx, ErrorCode.INVALID_ID, "object ids are whole numbers from 0");
+      return;
+    }
+    relay(ctx, RESULTS_OBJECT, new JsonObject().put("imageId", imageId).put("objectId", Integer.parseInt(objectId)));
+  }
+
+  void images(RoutingContext ctx) {
+    String limitParam = ctx.request().getParam("limit");
+    int limit = 20;
+    if (limitParam != null) {
+      if (!limitParam.matches("\\d{1,4}") || Integer.parseInt(limitParam) < 1 || Integer.parseInt(limitParam) > MAX_PAGE) {
+        ApiResponses.error(ctx, ErrorCode.BAD_REQUEST, "limit must be a whole number from 1 to " + MAX_PAGE);
+        return;
+      }
+      limit = Integer.parseInt(limitParam);
+    }
+    JsonObject query = new JsonObject().put("limit", limit);
+    String cursor = ctx.request().getParam("cursor");
+    if (cursor != null) {
+      query.put("cursor", cursor);
+    }
+    relay(ctx, RESULTS_IMAGES, query);
+  }
+
+  private void relay(RoutingContext ctx, String address, JsonObject query) {
+    vertx.eventBus().<JsonObject>request(address, query, new DeliveryOptions().setSendTimeout(http.backendTimeoutMs()))
+        .onSuccess(reply -> ApiResponses.json(ctx, 200, reply.body()))
+        .onFailure(e -> ApiResponses.failure(ctx, e));
+  }
+
+  private static boolean validImageId(RoutingContext ctx, String imageId) {
+    if (!IMAGE_ID.matcher(imageId).matches()) {
+      ApiResponses.error(ctx, ErrorCode.INVALID_ID, "image ids are the SHA-256 of the image, 64 lower-case hex digits");
+      return false;
+    }
+    return true;
+  }
+
+  private static boolean isUuid(String s) {
+    if (s.length() != 36) {
+      return false;
+    }
+    try {
+      UUID.fromString(s);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  /** {@code Prefer: wait=N} (RFC 7240), capped by {@code http.max-wait-seconds}; 0 when absent. */
+  private int preferredWait(RoutingContext ctx) {
+    String prefer = ctx.request().getHeader("Prefer");
+    if (prefer == null) {
+      return 0;
+    }
+    Matcher m = PREFER_WAIT.matcher(prefer.toLowerCase(java.util.Locale.ROOT));
+    return m.find() ? (int) Math.min(Long.parseLong(m.group(1)), http.maxWaitSeconds()) : 0;
+  }
+}

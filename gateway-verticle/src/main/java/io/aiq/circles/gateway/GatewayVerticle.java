@@ -1,0 +1,89 @@
+package io.aiq.circles.gateway;
+
+import io.aiq.circles.contracts.ErrorCode;
+import io.aiq.circles.contracts.config.AppConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Properties;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP edge: the public API, its OpenAPI document and Swagger UI, and the operational endpoints.
+ * Uploads are validated here and handed to ingest; queries are answered by the results role.
+ */
+public final class GatewayVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
+
+  private final AppConfig config;
+  private final OpsRoutes ops;
+  private final MeterRegistry registry;
+  private HttpServer server;
+
+  public GatewayVerticle(AppConfig config, OpsRoutes ops, MeterRegistry registry) {
+    this.config = config;
+    this.ops = ops;
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = router();
+    HttpServerOptions options = new HttpServerOptions().setHost(config.http().host()).setPort(config.http().port())
+        // a client that stops sending mid-upload is cut off rather than holding a connection forever
+        .setIdleTimeout(60).setCompressionSupported(true);
+    return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> {
+      server = s;
+      LOG.info("gateway listening on http://{}:{}", config.http().host(), s.actualPort());
+    });
+  }
+
+  public int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  Router router() {
+    Router router = Router.router(vertx);
+    ApiHandlers api = new ApiHandlers(vertx, config, registry);
+    router.post("/images").handler(api::upload);
+    router.post("/images/").handler(api::upload);
+    router.get("/images").handler(api::images);
+    router.get("/images/:imageId").handler(api::image);
+    router.get("/images/:imageId/objects").handler(api::objects);
+    router.get("/images/:imageId/objects/:objectId").handler(api::object);
+    router.get("/jobs/:jobId").handler(api::job);
+    ops.mount(router);
+    router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
+        .sendFile("openapi.yaml"));
+    router.get("/docs").handler(ctx -> ctx.redirect("/docs/"));
+    router.get("/docs/ui/*").handler(StaticHandler.create("META-INF/resources/webjars/swagger-ui/" + swaggerUiVersion()));
+    router.get("/docs/*").handler(StaticHandler.create("webroot/docs"));
+    router.errorHandler(404, ctx -> ApiResponses.error(ctx, ErrorCode.NOT_FOUND,
+        "no such resource: " + ctx.request().method() + " " + ctx.request().path()));
+    router.errorHandler(405, ctx -> ApiResponses.error(ctx, ErrorCode.METHOD_NOT_ALLOWED,
+        ctx.request().method() + " is not allowed on " + ctx.request().path()));
+    router.errorHandler(500, ctx -> {
+      LOG.error("unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
+      ApiResponses.error(ctx, ErrorCode.INTERNAL, "internal error");
+    });
+    return router;
+  }
+
+  private static String swaggerUiVersion() {
+    try (InputStream in = GatewayVerticle.class.getResourceAsStream("/swagger-ui.properties")) {
+      Properties p = new Properties();
+      p.load(in);
+      return p.getProperty("version");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

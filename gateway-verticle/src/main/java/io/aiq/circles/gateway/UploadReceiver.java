@@ -1,0 +1,110 @@
+package io.aiq.circles.gateway;
+
+import io.aiq.circles.contracts.ErrorCode;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import java.util.Locale;
+
+/**
+ * Reads an upload's bytes into memory as they stream in, either the {@code file} part of a
+ * multipart form or a raw body with an image content type, and stops at the size limit: the client
+ * gets 413 as soon as the limit is crossed (or at once, from Content-Length), nothing is written to
+ * disk, and no temporary file can be left behind.
+ */
+final class UploadReceiver {
+  static final String FILE_FIELD = "file";
+
+  private final long maxBytes;
+
+  UploadReceiver(long maxBytes) {
+    this.maxBytes = maxBytes;
+  }
+
+  Future<byte[]> receive(HttpServerRequest request) {
+    String contentType = request.getHeader("Content-Type");
+    String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT).trim();
+    String length = request.getHeader("Content-Length");
+    if (length != null) {
+      try {
+        if (Long.parseLong(length.trim()) > maxBytes + 64 * 1024L) {
+          return Future.failedFuture(tooLarge());
+        }
+      } catch (NumberFormatException e) {
+        return Future.failedFuture(new UploadRejected(ErrorCode.BAD_REQUEST, "malformed Content-Length"));
+      }
+    }
+    if (ct.startsWith("multipart/form-data")) {
+      return multipart(request);
+    }
+    if (ct.startsWith("image/") || ct.startsWith("application/octet-stream")) {
+      return raw(request);
+    }
+    return Future.failedFuture(new UploadRejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, ct.isEmpty()
+        ? "send the image as multipart/form-data (field 'file') or as a raw body with an image content type"
+        : "content type '" + ct + "' is not accepted: send multipart/form-data (field 'file') or an image/* body"));
+  }
+
+  private Future<byte[]> raw(HttpServerRequest request) {
+    Promise<byte[]> result = Promise.promise();
+    Buffer body = Buffer.buffer();
+    request.handler(chunk -> {
+      if (body.length() + chunk.length() > maxBytes) {
+        result.tryFail(tooLarge());
+        return;
+      }
+      if (!result.future().isComplete()) {
+        body.appendBuffer(chunk);
+      }
+    });
+    request.exceptionHandler(result::tryFail);
+    request.endHandler(v -> result.tryComplete(body.getBytes()));
+    request.resume();
+    return result.future();
+  }
+
+  private Future<byte[]> multipart(HttpServerRequest request) {
+    Promise<byte[]> result = Promise.promise();
+    Buffer body = Buffer.buffer();
+    int[] files = {0};
+    request.setExpectMultipart(true);
+    request.uploadHandler(upload -> {
+      if (!FILE_FIELD.equals(upload.name())) {
+        upload.handler(ignored -> { });
+        return;
+      }
+      files[0]++;
+      upload.handler(chunk -> {
+        if (files[0] > 1) {
+          return;
+        }
+        if (body.length() + chunk.length() > maxBytes) {
+          result.tryFail(tooLarge());
+          return;
+        }
+        if (!result.future().isComplete()) {
+          body.appendBuffer(chunk);
+        }
+      });
+      upload.exceptionHandler(result::tryFail);
+    });
+    request.exceptionHandler(result::tryFail);
+    request.endHandler(v -> {
+      if (files[0] == 0) {
+        result.tryFail(new UploadRejected(ErrorCode.MISSING_FILE, "the form has no 'file' field"));
+      } else if (files[0] > 1) {
+        result.tryFail(new UploadRejected(ErrorCode.BAD_REQUEST, "the form has " + files[0]
+            + " 'file' fields; send one image per request"));
+      } else {
+        result.tryComplete(body.getBytes());
+      }
+    });
+    request.resume();
+    return result.future();
+  }
+
+  private UploadRejected tooLarge() {
+    return new UploadRejected(ErrorCode.PAYLOAD_TOO_LARGE, "the upload exceeds " + maxBytes + " bytes");
+  }
+}

@@ -1,0 +1,5 @@
+package io.aiq.circles.gateway;
+
+/** An upload that passed every check: its format, size in pixels and content hash (the image id). */
+public record ValidatedImage(ImageFormat format, int width, int height, String sha256, long sizeBytes) {
+}

@@ -1,0 +1,29 @@
+package io.aiq.circles.inference;
+
+import io.aiq.circles.contracts.Detection;
+import java.awt.image.BufferedImage;
+import java.util.List;
+
+/**
+ * Finds circular objects in decoded images. Implementations are called from worker threads, one batch
+ * at a time per thread, and may block.
+ */
+public interface Detector extends AutoCloseable {
+
+  String modelName();
+
+  String modelVersion();
+
+  /** Whether the model is loaded and answers: part of readiness. */
+  boolean ready();
+
+  /**
+   * @return for each image, its detections in descending score order, boxes in the image's pixels
+   * @throws Exception a model failure; the caller retries it a bounded number of times
+   */
+  List<List<Detection>> detect(List<BufferedImage> images) throws Exception;
+
+  @Override
+  default void close() {
+  }
+}

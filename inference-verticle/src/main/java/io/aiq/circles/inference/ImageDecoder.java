@@ -1,0 +1,34 @@
+package io.aiq.circles.inference;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import javax.imageio.ImageIO;
+
+/** Decodes image bytes with ImageIO (JPEG, PNG, BMP built in; WebP through the TwelveMonkeys plugin). */
+final class ImageDecoder {
+  private ImageDecoder() {
+  }
+
+  /** @throws CorruptImageException when the bytes are not a decodable image */
+  static BufferedImage decode(byte[] bytes) {
+    try {
+      BufferedImage img = ImageIO.read(new ByteArrayInputStream(bytes));
+      if (img == null) {
+        throw new CorruptImageException("no image reader understands these bytes");
+      }
+      return img;
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof CorruptImageException c) {
+        throw c;
+      }
+      throw new CorruptImageException("the image cannot be decoded: " + e.getMessage());
+    }
+  }
+
+  static final class CorruptImageException extends RuntimeException {
+    CorruptImageException(String message) {
+      super(message, null, false, false);
+    }
+  }
+}

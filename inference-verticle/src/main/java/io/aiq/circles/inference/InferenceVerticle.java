@@ -1,0 +1,176 @@
+package io.aiq.circles.inference;
+
+import io.aiq.circles.contracts.Detection;
+import io.aiq.circles.contracts.Topics;
+import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.contracts.events.DetectionFailed;
+import io.aiq.circles.contracts.events.DetectionStarted;
+import io.aiq.circles.contracts.events.DetectionsCompleted;
+import io.aiq.circles.contracts.events.ImageSubmitted;
+import io.aiq.circles.contracts.events.InvalidEventException;
+import io.aiq.circles.messaging.Backoff;
+import io.aiq.circles.messaging.CloudEventHeaders;
+import io.aiq.circles.messaging.ConsumerLoop;
+import io.aiq.circles.messaging.EventPublisher;
+import io.aiq.circles.messaging.KafkaClients;
+import io.aiq.circles.messaging.KafkaMetrics;
+import io.aiq.circles.persistence.ImageStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Consumes {@link ImageSubmitted} in a consumer group and answers each with
+ * {@link DetectionsCompleted} or {@link DetectionFailed}. A poll is one micro-batch: its images are
+ * decoded and run through the detector together on a worker thread, never on the event loop. Offsets
+ * are committed only after every output of the batch was acknowledged by the broker; if any was not,
+ * the whole batch runs again (the results role absorbs the repeats).
+ */
+public final class InferenceVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
+  static final String ROLE = "inference";
+
+  private final AppConfig config;
+  private final Detector detector;
+  private final MeterRegistry registry;
+  private Topics topics;
+  private ImageStore store;
+  private EventPublisher publisher;
+  private WorkerExecutor executor;
+  private ConsumerLoop loop;
+  private AutoCloseable consumerMetrics;
+
+  public InferenceVerticle(AppConfig config, Detector detector, MeterRegistry registry) {
+    this.config = config;
+    this.detector = detector;
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    topics = config.kafka().topics();
+    store = new ImageStore(vertx, config.store().root());
+    String clientId = "aiq-inference-" + UUID.randomUUID().toString().substring(0, 8);
+    publisher = new EventPublisher(KafkaClients.producer(vertx, config.kafka(), clientId), "/aiq-circles/inference");
+    executor = vertx.createSharedWorkerExecutor("aiq-inference", config.inference().workerThreads(),
+        10, TimeUnit.MINUTES);
+    KafkaConsumer<String, Buffer> consumer = KafkaClients.consumer(vertx, config.kafka(),
+        config.kafka().group(ROLE), clientId, config.inference().batchSize());
+    consumerMetrics = KafkaMetrics.bind(consumer, registry, ROLE);
+    loop = new ConsumerLoop(vertx, consumer, List.of(topics.imagesSubmitted()), config.kafka().pollTimeout(),
+        this::handle, new Backoff(config.inference().retryBackoffMs(), 10_000), ROLE);
+    return loop.start();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return loop.stop().eventually(this::release);
+  }
+
+  /** Stops consuming at once, without committing the batch in hand, as a crash would (for tests). */
+  public Future<Void> abort() {
+    return loop.abort().eventually(this::release);
+  }
+
+  private Future<Void> release() {
+    try {
+      consumerMetrics.close();
+    } catch (Exception e) {
+      LOG.debug("closing consumer metrics: {}", e.toString());
+    }
+    executor.close();
+    return publisher.close();
+  }
+
+  private record Work(KafkaConsumerRecord<String, Buffer> record, ImageSubmitted event, String traceparent) {
+  }
+
+  Future<Integer> handle(List<KafkaConsumerRecord<String, Buffer>> records) {
+    List<Future<?>> acks = new ArrayList<>();
+    List<Work> work = new ArrayList<>();
+    for (KafkaConsumerRecord<String, Buffer> r : records) {
+      try {
+        work.add(new Work(r, ImageSubmitted.fromJson(r.value()),
+            CloudEventHeaders.childOf(CloudEventHeaders.get(r, CloudEventHeaders.TRACEPARENT))));
+      } catch (InvalidEventException e) {
+        LOG.warn("dead-lettering an unreadable ImageSubmitted at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(),
+            e.getMessage());
+        acks.add(publisher.deadLetter(topics.deadLetter(), r, config.kafka().group(ROLE), "invalid_event",
+            e.getMessage(), 1));
+        count("invalid_event");
+      }
+    }
+    Instant now = Instant.now();
+    for (Work w : work) {
+      acks.add(publisher.publish(topics.detectionsStarted(), w.event().imageId(), DetectionStarted.TYPE,
+          new DetectionStarted(w.event().jobId(), w.event().imageId(), now).toJson(), w.traceparent()));
+    }
+    List<Future<Buffer>> blobs = new ArrayList<>(work.size());
+    for (Work w : work) {
+      blobs.add(load(w.event().storageRef()));
+    }
+    return Future.join(blobs)
+        .compose(v -> {
+          List<byte[]> bytes = new ArrayList<>(blobs.size());
+          for (Future<Buffer> blob : blobs) {
+            bytes.add(blob.succeeded() ? blob.result().getBytes() : null);
+          }
+          return executor.executeBlocking(() -> BatchRun.run(detector, bytes, config.inference().maxAttempts(),
+              config.inference().retryBackoffMs()), false);
+        })
+        .compose(batch -> {
+          registry.timer("aiq_inference_batch_seconds").record(batch.millis(), TimeUnit.MILLISECONDS);
+          registry.summary("aiq_inference_batch_size").record(work.size());
+          for (int i = 0; i < work.size(); i++) {
+            acks.add(publishOutcome(work.get(i), batch.outcomes().get(i)));
+          }
+          return Future.all(acks);
+        })
+        .map(records.size());
+  }
+
+  private Future<Buffer> load(String storageRef) {
+    try {
+      return store.get(storageRef);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private Future<?> publishOutcome(Work w, BatchRun.Outcome outcome) {
+    ImageSubmitted ev = w.event();
+    String key = ev.imageId();
+    if (outcome.detections() != null) {
+      count("succeeded");
+      List<Detection> dets = outcome.detections();
+      return publisher.publish(topics.detectionsCompleted(), key, DetectionsCompleted.TYPE,
+          new DetectionsCompleted(ev.jobId(), ev.imageId(), detector.modelName(), detector.modelVersion(), dets,
+              outcome.millis(), Instant.now()).toJson(), w.traceparent());
+    }
+    count(outcome.reason());
+    Future<?> failed = publisher.publish(topics.detectionsFailed(), key, DetectionFailed.TYPE,
+        new DetectionFailed(ev.jobId(), ev.imageId(), outcome.reason(), outcome.message(), Instant.now()).toJson(),
+        w.traceparent());
+    if (DetectionFailed.MODEL_ERROR.equals(outcome.reason())) {
+      // the model failed on it repeatedly: keep the input for an operator to inspect and replay
+      return Future.all(failed, publisher.deadLetter(topics.deadLetter(), w.record(), config.kafka().group(ROLE),
+          outcome.reason(), outcome.message(), config.inference().maxAttempts()));
+    }
+    return failed;
+  }
+
+  private void count(String outcome) {
+    registry.counter("aiq_inference_jobs_total", "outcome", outcome).increment();
+  }
+}

@@ -1,0 +1,124 @@
+package io.aiq.circles.ingest;
+
+import static io.aiq.circles.contracts.EventBusAddresses.*;
+
+import io.aiq.circles.contracts.ErrorCode;
+import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.contracts.events.ImageSubmitted;
+import io.aiq.circles.messaging.CloudEventHeaders;
+import io.aiq.circles.messaging.EventPublisher;
+import io.aiq.circles.messaging.KafkaClients;
+import io.aiq.circles.persistence.ImageStore;
+import io.aiq.circles.persistence.NewImage;
+import io.aiq.circles.persistence.Submission;
+import io.aiq.circles.persistence.SubmissionRepository;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes a validated upload from the gateway: stores the blob, records the image and its job in one
+ * transaction, publishes {@link ImageSubmitted} and answers only once Kafka acknowledged it. The
+ * order (blob, then row, then event) means a failure at any step leaves nothing a client was told
+ * about unfinished: a job row whose event was not acknowledged is answered 503 and later republished
+ * by the {@link QueuedJobSweeper}.
+ */
+public final class IngestVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(IngestVerticle.class);
+
+  private final AppConfig config;
+  private final Pool pool;
+  private final MeterRegistry registry;
+  private EventPublisher publisher;
+  private ImageStore store;
+  private SubmissionRepository repository;
+  private MessageConsumer<Buffer> consumer;
+  private QueuedJobSweeper sweeper;
+
+  public IngestVerticle(AppConfig config, Pool pool, MeterRegistry registry) {
+    this.config = config;
+    this.pool = pool;
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    store = new ImageStore(vertx, config.store().root());
+    repository = new SubmissionRepository(pool);
+    publisher = new EventPublisher(KafkaClients.producer(vertx, config.kafka(), "aiq-ingest-" + shortId()),
+        "/aiq-circles/ingest");
+    sweeper = new QueuedJobSweeper(vertx, config.sweeper(), config.kafka().topics(), repository, publisher);
+    consumer = vertx.eventBus().consumer(INGEST_SUBMIT, this::submit);
+    return consumer.completion().onSuccess(v -> {
+      if (config.sweeper().enabled()) {
+        sweeper.start();
+      }
+    });
+  }
+
+  @Override
+  public Future<?> stop() {
+    sweeper.stop();
+    return consumer.unregister().eventually(publisher::close);
+  }
+
+  private void submit(Message<Buffer> message) {
+    Timer.Sample sample = Timer.start(registry);
+    MultiMap h = message.headers();
+    String imageId = h.get(H_IMAGE_ID);
+    String format = h.get(H_FORMAT);
+    boolean reprocess = Boolean.parseBoolean(h.get(H_REPROCESS));
+    Buffer bytes = message.body();
+    store.put(imageId, extension(format), bytes)
+        .recover(e -> failure(ErrorCode.INTERNAL, "the image could not be stored", e))
+        .compose(ref -> repository.submit(new NewImage(imageId, ref, h.get(H_CONTENT_TYPE), format,
+            Integer.parseInt(h.get(H_WIDTH)), Integer.parseInt(h.get(H_HEIGHT)), bytes.length()), reprocess)
+            .recover(e -> failure(ErrorCode.UNAVAILABLE, "the database is unavailable", e)))
+        .compose(submission -> submission.newJob() ? publish(submission).map(submission)
+            : Future.succeededFuture(submission))
+        .onSuccess(s -> {
+          sample.stop(registry.timer("aiq_ingest_seconds", "outcome", s.newJob() ? "queued" : "duplicate"));
+          message.reply(new JsonObject().put("jobId", s.jobId().toString()).put("imageId", s.imageId())
+              .put("status", s.status().wire()).put("newJob", s.newJob()).put("duplicate", s.duplicate()));
+        })
+        .onFailure(e -> {
+          sample.stop(registry.timer("aiq_ingest_seconds", "outcome", "failed"));
+          ErrorCode.ApiFailure f = ErrorCode.fromFailure(e);
+          message.fail(f.code().status(), f.code().failureMessage(f.message()));
+        });
+  }
+
+  private Future<Void> publish(Submission s) {
+    ImageSubmitted event = new ImageSubmitted(s.jobId().toString(), s.imageId(), s.storageRef(), s.contentType(),
+        s.width(), s.height(), s.submittedAt());
+    return publisher.publish(config.kafka().topics().imagesSubmitted(), s.imageId(), ImageSubmitted.TYPE,
+            event.toJson(), CloudEventHeaders.newTraceparent())
+        .<Void>mapEmpty()
+        .recover(e -> failure(ErrorCode.UNAVAILABLE, "the job " + s.jobId() + " is saved but the message "
+            + "broker did not confirm it; it will be retried, and uploading again returns it", e));
+  }
+
+  private static <T> Future<T> failure(ErrorCode code, String message, Throwable cause) {
+    LOG.warn("upload failed: {}: {}", message, cause.toString());
+    return Future.failedFuture(new io.vertx.core.eventbus.ReplyException(io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE,
+        code.status(), code.failureMessage(message)));
+  }
+
+  static String extension(String format) {
+    return "jpeg".equals(format) ? "jpg" : format;
+  }
+
+  private static String shortId() {
+    return UUID.randomUUID().toString().substring(0, 8);
+  }
+}

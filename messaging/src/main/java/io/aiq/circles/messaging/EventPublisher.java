@@ -1,0 +1,70 @@
+package io.aiq.circles.messaging;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import io.vertx.kafka.client.producer.KafkaHeader;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import io.vertx.kafka.client.producer.RecordMetadata;
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * Publishes events as JSON with CloudEvents headers. A returned future succeeds only once the broker
+ * acknowledged the record ({@code acks=all}); callers commit their own input only after that.
+ */
+public final class EventPublisher {
+  private final KafkaProducer<String, Buffer> producer;
+  private final String source;
+
+  /**
+   * @param source the CloudEvents {@code source} of everything this publisher sends, e.g.
+   *               {@code /aiq-circles/ingest}
+   */
+  public EventPublisher(KafkaProducer<String, Buffer> producer, String source) {
+    this.producer = producer;
+    this.source = source;
+  }
+
+  public Future<RecordMetadata> publish(String topic, String key, String type, JsonObject value,
+                                        String traceparent) {
+    KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(topic, key, value.toBuffer());
+    record.addHeader(CloudEventHeaders.SPEC_VERSION, "1.0")
+        .addHeader(CloudEventHeaders.ID, UUID.randomUUID().toString())
+        .addHeader(CloudEventHeaders.TYPE, type)
+        .addHeader(CloudEventHeaders.SOURCE, source)
+        .addHeader(CloudEventHeaders.TIME, Instant.now().toString())
+        .addHeader(CloudEventHeaders.SUBJECT, key)
+        .addHeader(CloudEventHeaders.CONTENT_TYPE, "application/json")
+        .addHeader(CloudEventHeaders.TRACEPARENT,
+            traceparent == null ? CloudEventHeaders.newTraceparent() : traceparent);
+    return producer.send(record);
+  }
+
+  /**
+   * Copies a record that cannot be processed to the dead-letter topic, unchanged, with headers that
+   * say why and where it came from, so an operator can inspect and replay it.
+   */
+  public Future<RecordMetadata> deadLetter(String dlqTopic, KafkaConsumerRecord<String, Buffer> original,
+                                           String group, String reason, String message, int attempts) {
+    KafkaProducerRecord<String, Buffer> record =
+        KafkaProducerRecord.create(dlqTopic, original.key(), original.value());
+    for (KafkaHeader h : original.headers()) {
+      record.addHeader(h);
+    }
+    record.addHeader(CloudEventHeaders.DLQ_REASON, reason)
+        .addHeader(CloudEventHeaders.DLQ_MESSAGE, message == null ? "" : message)
+        .addHeader(CloudEventHeaders.DLQ_TOPIC, original.topic())
+        .addHeader(CloudEventHeaders.DLQ_PARTITION, String.valueOf(original.partition()))
+        .addHeader(CloudEventHeaders.DLQ_OFFSET, String.valueOf(original.offset()))
+        .addHeader(CloudEventHeaders.DLQ_GROUP, group)
+        .addHeader(CloudEventHeaders.DLQ_ATTEMPTS, String.valueOf(attempts));
+    return producer.send(record);
+  }
+
+  public Future<Void> close() {
+    return producer.close();
+  }
+}

@@ -1,0 +1,74 @@
+package io.aiq.circles.messaging;
+
+import io.aiq.circles.contracts.config.AppConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import java.util.HashMap;
+import java.util.Map;
+
+/** The one place Kafka clients are configured. Keys are strings (image ids), values JSON bytes. */
+public final class KafkaClients {
+  private KafkaClients() {
+  }
+
+  /**
+   * An idempotent producer that only reports success once every in-sync replica has the record
+   * ({@code acks=all}), and gives up within {@code delivery-timeout-ms} so an upload can answer 503
+   * instead of hanging while the broker is away.
+   */
+  public static Map<String, String> producerConfig(AppConfig.Kafka kafka, String clientId) {
+    Map<String, String> c = new HashMap<>();
+    c.put("bootstrap.servers", kafka.bootstrap());
+    c.put("client.id", clientId);
+    c.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
+    c.put("value.serializer", "io.vertx.kafka.client.serialization.BufferSerializer");
+    c.put("acks", "all");
+    c.put("enable.idempotence", "true");
+    c.put("max.in.flight.requests.per.connection", "5");
+    c.put("linger.ms", "2");
+    c.put("compression.type", "lz4");
+    c.put("request.timeout.ms", String.valueOf(Math.min(kafka.requestTimeoutMs(), kafka.deliveryTimeoutMs() - 10)));
+    c.put("delivery.timeout.ms", String.valueOf(kafka.deliveryTimeoutMs()));
+    c.put("max.block.ms", String.valueOf(kafka.maxBlockMs()));
+    c.put("reconnect.backoff.max.ms", "2000");
+    return c;
+  }
+
+  /** A consumer in a group, with auto-commit off: offsets are committed only after the work is done. */
+  public static Map<String, String> consumerConfig(AppConfig.Kafka kafka, String groupId, String clientId,
+                                                   int maxPollRecords) {
+    Map<String, String> c = new HashMap<>();
+    c.put("bootstrap.servers", kafka.bootstrap());
+    c.put("group.id", groupId);
+    c.put("client.id", clientId);
+    c.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
+    c.put("value.deserializer", "io.vertx.kafka.client.serialization.BufferDeserializer");
+    c.put("enable.auto.commit", "false");
+    c.put("auto.offset.reset", "earliest");
+    c.put("max.poll.records", String.valueOf(maxPollRecords));
+    c.put("isolation.level", "read_committed");
+    c.put("partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+    c.put("request.timeout.ms", String.valueOf(kafka.requestTimeoutMs()));
+    c.put("reconnect.backoff.max.ms", "2000");
+    return c;
+  }
+
+  public static Map<String, String> adminConfig(AppConfig.Kafka kafka) {
+    Map<String, String> c = new HashMap<>();
+    c.put("bootstrap.servers", kafka.bootstrap());
+    c.put("request.timeout.ms", String.valueOf(kafka.requestTimeoutMs()));
+    c.put("default.api.timeout.ms", String.valueOf(Math.max(kafka.requestTimeoutMs(), 15000)));
+    return c;
+  }
+
+  public static KafkaProducer<String, Buffer> producer(Vertx vertx, AppConfig.Kafka kafka, String clientId) {
+    return KafkaProducer.create(vertx, producerConfig(kafka, clientId));
+  }
+
+  public static KafkaConsumer<String, Buffer> consumer(Vertx vertx, AppConfig.Kafka kafka, String groupId,
+                                                        String clientId, int maxPollRecords) {
+    return KafkaConsumer.create(vertx, consumerConfig(kafka, groupId, clientId, maxPollRecords));
+  }
+}

@@ -1,0 +1,55 @@
+package io.aiq.circles.persistence;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/** The reads behind the query API. */
+public final class QueryRepository {
+  private final Pool pool;
+
+  public QueryRepository(Pool pool) {
+    this.pool = pool;
+  }
+
+  public Future<Optional<JobView>> job(UUID jobId) {
+    return pool.preparedQuery(Sql.JOB_BY_ID).execute(Tuple.of(jobId))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(JobView.from(rows.iterator().next())));
+  }
+
+  public Future<Optional<ImageView>> image(String imageId) {
+    return pool.preparedQuery(Sql.IMAGE_SUMMARY_BY_ID).execute(Tuple.of(imageId))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(ImageView.from(rows.iterator().next())));
+  }
+
+  /** Images newest first, those inserted before {@code beforeSeq} (exclusive). */
+  public Future<List<ImageView>> images(long beforeSeq, int limit) {
+    return pool.preparedQuery(Sql.IMAGE_PAGE).execute(Tuple.of(beforeSeq, limit)).map(rows -> {
+      List<ImageView> out = new ArrayList<>(rows.size());
+      for (Row r : rows) {
+        out.add(ImageView.from(r));
+      }
+      return out;
+    });
+  }
+
+  public Future<List<StoredDetection>> detections(UUID jobId) {
+    return pool.preparedQuery(Sql.DETECTIONS_OF_JOB).execute(Tuple.of(jobId)).map(rows -> {
+      List<StoredDetection> out = new ArrayList<>(rows.size());
+      for (Row r : rows) {
+        out.add(StoredDetection.from(r));
+      }
+      return out;
+    });
+  }
+
+  public Future<Optional<StoredDetection>> detection(UUID jobId, int objectId) {
+    return pool.preparedQuery(Sql.DETECTION_OF_JOB).execute(Tuple.of(jobId, objectId))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(StoredDetection.from(rows.iterator().next())));
+  }
+}

@@ -1,0 +1,108 @@
+package io.aiq.circles.persistence;
+
+/** Every SQL statement of the service, next to each other so the schema's users can be read at once. */
+final class Sql {
+  private Sql() {
+  }
+
+  // ---- ingest ----------------------------------------------------------------------------------
+
+  /** Returns a row only when the image is new; a concurrent twin waits for ours, then gets none. */
+  static final String INSERT_IMAGE = """
+      INSERT INTO images (image_id, storage_ref, content_type, format, width, height, size_bytes)
+      VALUES ($1, $2, $3, $4, $5, $6, $7)
+      ON CONFLICT (image_id) DO NOTHING
+      RETURNING image_id""";
+
+  static final String INSERT_JOB = """
+      INSERT INTO jobs (job_id, image_id, status) VALUES ($1, $2, 'queued')
+      ON CONFLICT (job_id) DO NOTHING
+      RETURNING created_at""";
+
+  static final String JOB_AND_IMAGE = """
+      SELECT j.*, i.storage_ref, i.content_type, i.width, i.height
+      FROM jobs j JOIN images i USING (image_id)
+      WHERE j.job_id = $1""";
+
+  static final String LATEST_JOB_OF_IMAGE = """
+      SELECT j.*, i.storage_ref, i.content_type, i.width, i.height
+      FROM jobs j JOIN images i USING (image_id)
+      WHERE j.image_id = $1
+      ORDER BY j.created_at DESC, j.job_id
+      LIMIT 1""";
+
+  /**
+   * Claims jobs whose event seems lost (still queued, or processing for too long) and counts one more
+   * submission. SKIP LOCKED lets several ingest instances sweep without taking the same job twice.
+   */
+  static final String CLAIM_STUCK_JOBS = """
+      WITH claimed AS (
+        UPDATE jobs SET submissions = submissions + 1, updated_at = now()
+        WHERE job_id IN (
+          SELECT job_id FROM jobs
+          WHERE ((status = 'queued' AND updated_at < now() - make_interval(secs => $1 / 1000.0))
+              OR (status = 'processing' AND updated_at < now() - make_interval(secs => $2 / 1000.0)))
+          ORDER BY updated_at
+          LIMIT $3
+          FOR UPDATE SKIP LOCKED)
+        RETURNING job_id, image_id, status, submissions, created_at)
+      SELECT c.*, i.storage_ref, i.content_type, i.width, i.height
+      FROM claimed c JOIN images i USING (image_id)""";
+
+  static final String IMAGE_BY_ID = "SELECT * FROM images WHERE image_id = $1";
+
+  // ---- results ---------------------------------------------------------------------------------
+
+  static final String MARK_PROCESSING = """
+      UPDATE jobs SET status = 'processing', started_at = COALESCE(started_at, $2), updated_at = now()
+      WHERE job_id = $1 AND status = 'queued'""";
+
+  /** The first terminal status wins: a late or repeated result never rewrites a finished job. */
+  static final String MARK_SUCCEEDED = """
+      UPDATE jobs SET status = 'succeeded', model_name = $2, model_version = $3, inference_ms = $4,
+                      detection_count = $5, finished_at = $6, updated_at = now(),
+                      started_at = COALESCE(started_at, $6)
+      WHERE job_id = $1 AND status IN ('queued', 'processing')""";
+
+  static final String MARK_FAILED = """
+      UPDATE jobs SET status = 'failed', error_code = $2, error_message = $3, finished_at = $4,
+                      updated_at = now()
+      WHERE job_id = $1 AND status IN ('queued', 'processing')""";
+
+  static final String JOB_EXISTS = "SELECT image_id FROM jobs WHERE job_id = $1";
+
+  static final String INSERT_DETECTION = """
+      INSERT INTO detections (job_id, object_id, box_xmin, box_ymin, box_xmax, box_ymax, score)
+      VALUES ($1, $2, $3, $4, $5, $6, $7)
+      ON CONFLICT (job_id, object_id) DO NOTHING""";
+
+  // ---- queries ---------------------------------------------------------------------------------
+
+  static final String JOB_BY_ID = "SELECT * FROM jobs WHERE job_id = $1";
+
+  /** The image with its latest job and the job whose objects it shows: the latest succeeded one. */
+  static final String IMAGE_SUMMARY = """
+      SELECT i.*,
+             lj.job_id AS latest_job_id, lj.status AS latest_status,
+             sj.job_id AS result_job_id, sj.detection_count AS result_count,
+             (SELECT count(*) FROM jobs c WHERE c.image_id = i.image_id) AS job_count
+      FROM images i
+      LEFT JOIN LATERAL (SELECT job_id, status FROM jobs WHERE image_id = i.image_id
+                         ORDER BY created_at DESC, job_id LIMIT 1) lj ON true
+      LEFT JOIN LATERAL (SELECT job_id, detection_count FROM jobs
+                         WHERE image_id = i.image_id AND status = 'succeeded'
+                         ORDER BY finished_at DESC, job_id LIMIT 1) sj ON true
+      """;
+
+  static final String IMAGE_SUMMARY_BY_ID = IMAGE_SUMMARY + " WHERE i.image_id = $1";
+
+  static final String IMAGE_PAGE = IMAGE_SUMMARY + " WHERE i.seq < $1 ORDER BY i.seq DESC LIMIT $2";
+
+  static final String DETECTIONS_OF_JOB = """
+      SELECT object_id, box_xmin, box_ymin, box_xmax, box_ymax, score FROM detections
+      WHERE job_id = $1 ORDER BY object_id""";
+
+  static final String DETECTION_OF_JOB = """
+      SELECT object_id, box_xmin, box_ymin, box_xmax, box_ymax, score FROM detections
+      WHERE job_id = $1 AND object_id = $2""";
+}
