@@ -55,9 +55,9 @@ final class ApiHandlers {
         .onFailure(e -> {
           count("rejected", e);
           if (e instanceof UploadRejected r && r.code() == ErrorCode.PAYLOAD_TOO_LARGE) {
-            // the client may still be sending: answer, then close so we read no more of it
+            // the client may still be sending: the server closes the connection after this answer,
+            // so no more of the body is read
             ctx.response().putHeader("Connection", "close");
-            ctx.response().endHandler(v -> ctx.request().connection().close());
           }
           ApiResponses.failure(ctx, e);
         });

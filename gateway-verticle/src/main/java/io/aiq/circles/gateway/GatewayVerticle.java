@@ -63,7 +63,14 @@ public final class GatewayVerticle extends VerticleBase {
     ops.mount(router);
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
         .sendFile("openapi.yaml"));
-    router.get("/docs").handler(ctx -> ctx.redirect("/docs/"));
+    // "/docs" also matches "/docs/": only the bare path is redirected
+    router.get("/docs").handler(ctx -> {
+      if (ctx.request().path().equals("/docs")) {
+        ctx.redirect("/docs/");
+      } else {
+        ctx.next();
+      }
+    });
     router.get("/docs/ui/*").handler(StaticHandler.create("META-INF/resources/webjars/swagger-ui/" + swaggerUiVersion()));
     router.get("/docs/*").handler(StaticHandler.create("webroot/docs"));
     router.errorHandler(404, ctx -> ApiResponses.error(ctx, ErrorCode.NOT_FOUND,

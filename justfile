@@ -1,0 +1,147 @@
+# AIQ Circles: every developer and operator command. `just --list` shows them.
+# Local state (Kafka data, throwaway PostgreSQL, logs, pid files, images) lives in .dev/.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+set positional-arguments
+
+# HTTP ports when the roles run as separate processes (non-gateway roles serve only
+# /health/* and /metrics there). `just dev` uses AIQ_HTTP_PORT, default 8080.
+gateway_port := "8080"
+ingest_port := "8081"
+inference_port := "8082"
+results_port := "8083"
+all_roles := "gateway,ingest,inference,results"
+
+# List the recipes
+default:
+    @just --list --unsorted
+
+# Build the runnable jar app/target/aiq-circles.jar (tests skipped)
+build:
+    mvn -B -q -DskipTests package
+
+# Run every role in one JVM with Kafka + PostgreSQL; --background detaches, --k8s is for Kubernetes
+dev *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for arg in "$@"; do
+      if [[ "$arg" == --k8s ]]; then
+        echo "just dev --k8s: the Kubernetes path (kind + Helm) comes with the Helm chart, in a later issue." >&2
+        echo "For now run everything locally: just dev   (or: just dev --background)" >&2
+        exit 1
+      fi
+    done
+    exec scripts/app.sh start app {{ all_roles }} "${AIQ_HTTP_PORT:-8080}" "$@"
+
+# Run the tests (mvn -B test); extra args pass through, e.g. `just test -pl gateway-verticle -am`
+test *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    eval "$(scripts/postgres.sh ensure)"
+    # the tests start their own in-process Kafka unless AIQ_KAFKA_BOOTSTRAP is set
+    unset AIQ_KAFKA_BOOTSTRAP
+    exec mvn -B test "$@"
+
+# Run only the gateway role (API on :8080); --background detaches
+gateway *args:
+    @scripts/app.sh start gateway gateway {{ gateway_port }} "$@"
+
+# Run only the ingest role (health/metrics on :8081); --background detaches
+ingest *args:
+    @scripts/app.sh start ingest ingest {{ ingest_port }} "$@"
+
+# Run only the inference role (health/metrics on :8082); --background detaches
+inference *args:
+    @scripts/app.sh start inference inference {{ inference_port }} "$@"
+
+# Run only the results role (health/metrics on :8083); --background detaches
+results *args:
+    @scripts/app.sh start results results {{ results_port }} "$@"
+
+# Show Kafka, PostgreSQL and background app processes with their /health/ready answer
+status:
+    @scripts/kafka.sh status || true
+    @scripts/postgres.sh status || true
+    @scripts/app.sh status
+
+# Print /health/live and /health/ready of the app on a port (default 8080)
+health port=gateway_port:
+    @scripts/app.sh health "$1"
+
+# Follow a log: app (just dev --background), gateway, ingest, inference, results, kafka, postgres
+logs role="app":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    case "$1" in
+      kafka) file=.dev/kafka/kafka.log ;;
+      postgres)
+        [[ -s .dev/postgres.location ]] || { echo "no throwaway PostgreSQL here (the system server logs elsewhere)" >&2; exit 1; }
+        file="$(cat .dev/postgres.location)/postgres.log" ;;
+      *) file=".dev/logs/$1.log" ;;
+    esac
+    [[ -f "$file" ]] || { echo "no log at $file (started with --background?)" >&2; exit 1; }
+    exec tail -n 100 -F "$file"
+
+# Print the URLs and one curl example per API route
+endpoints port=gateway_port:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    base="http://localhost:$1"
+    cat <<EOF
+    API          $base
+    Swagger UI   $base/docs
+    OpenAPI      $base/openapi.yaml
+    health       $base/health/live   $base/health/ready
+    metrics      $base/metrics
+
+    # upload an image (multipart field "file"; a raw body with an image Content-Type works too) -> 202 + jobId
+    curl -s -F file=@coins.jpg $base/images
+    curl -s -H 'Content-Type: image/jpeg' --data-binary @coins.jpg $base/images
+    # job status (queued -> processing -> succeeded | failed); Prefer: wait=N holds the answer up to N s
+    curl -s -H 'Prefer: wait=5' $base/jobs/JOB_ID
+    # list images, paged (pass the cursor from the previous answer)
+    curl -s '$base/images?limit=20'
+    # one image
+    curl -s $base/images/IMAGE_ID
+    # detected objects of an image: {object_id, bbox}
+    curl -s $base/images/IMAGE_ID/objects
+    # one object: bbox, centroid, radius
+    curl -s $base/images/IMAGE_ID/objects/OBJECT_ID
+    # health, metrics, API document
+    curl -s $base/health/live
+    curl -s $base/health/ready
+    curl -s $base/metrics
+    curl -s $base/openapi.yaml
+    EOF
+
+# Stop background app/role processes, the dev Kafka broker and the throwaway PostgreSQL
+stop:
+    @scripts/app.sh stop
+    @scripts/kafka.sh stop
+    @scripts/postgres.sh stop
+
+# Stop everything, mvn clean, and delete .dev/ (Kafka data, images, logs)
+clean: stop
+    mvn -B -q clean
+    rm -rf .dev
+
+# Check the tools: java 17+, mvn, just, curl, PostgreSQL (required); node/npm, jq, shellcheck
+check-deps:
+    @scripts/deps.sh check
+
+# Install what is missing (Debian/Ubuntu apt-get, npm for just) and pre-fetch Maven dependencies
+install-deps:
+    @scripts/deps.sh install
+
+# Lint the shell scripts (shellcheck) and the justfile format
+lint:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if command -v shellcheck >/dev/null 2>&1; then
+      shellcheck scripts/*.sh .ci/run
+      echo "shellcheck: ok"
+    else
+      echo "shellcheck is not installed: shell scripts not checked (just install-deps installs it)"
+    fi
+    just --unstable --fmt --check
+    echo "justfile format: ok"
