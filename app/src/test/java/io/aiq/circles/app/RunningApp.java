@@ -68,9 +68,14 @@ final class RunningApp implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     api.close();
-    app.stop().await(30, TimeUnit.SECONDS);
-    vertx.close().await(30, TimeUnit.SECONDS);
+    try {
+      app.stop().await(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("the application did not stop within 30 s", e);
+    } finally {
+      vertx.close();
+    }
   }
 }

@@ -59,11 +59,12 @@ public final class QueuedJobSweeper {
       return Future.succeededFuture(0);
     }
     sweeping = true;
-    return repository.claimStuckJobs(config.queuedTimeoutMs(), config.processingTimeoutMs(), CLAIM_LIMIT)
+    return repository.claimStuckJobs(config.queuedTimeoutMs(), config.processingTimeoutMs(), CLAIM_LIMIT,
+            config.maxSubmissions())
         .compose(jobs -> {
           List<Future<?>> sent = new ArrayList<>(jobs.size());
           for (StuckJob job : jobs) {
-            sent.add(job.submissions() > config.maxSubmissions() ? giveUp(job) : republish(job));
+            sent.add(job.giveUp() ? giveUp(job) : republish(job));
           }
           if (!jobs.isEmpty()) {
             LOG.info("sweeper: {} stuck job(s) requeued or failed", jobs.size());
@@ -86,7 +87,7 @@ public final class QueuedJobSweeper {
 
   private Future<?> giveUp(StuckJob job) {
     DetectionFailed event = new DetectionFailed(job.jobId().toString(), job.imageId(), DetectionFailed.NOT_PROCESSED,
-        "no inference result after " + (job.submissions() - 1) + " submissions", Instant.now());
+        "no inference result after " + job.submissions() + " submissions", Instant.now());
     return publisher.publish(topics.detectionsFailed(), job.imageId(), DetectionFailed.TYPE, event.toJson(),
         CloudEventHeaders.newTraceparent());
   }

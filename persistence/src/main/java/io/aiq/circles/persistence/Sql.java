@@ -33,19 +33,22 @@ final class Sql {
 
   /**
    * Claims jobs whose event seems lost (still queued, or processing for too long) and counts one more
-   * submission. SKIP LOCKED lets several ingest instances sweep without taking the same job twice.
+   * submission, up to $4; a job already submitted $4 times is claimed with {@code give_up}. SKIP
+   * LOCKED lets several ingest instances sweep without taking the same job twice.
    */
   static final String CLAIM_STUCK_JOBS = """
-      WITH claimed AS (
-        UPDATE jobs SET submissions = submissions + 1, updated_at = now()
-        WHERE job_id IN (
-          SELECT job_id FROM jobs
-          WHERE ((status = 'queued' AND updated_at < now() - make_interval(secs => $1 / 1000.0))
-              OR (status = 'processing' AND updated_at < now() - make_interval(secs => $2 / 1000.0)))
-          ORDER BY updated_at
-          LIMIT $3
-          FOR UPDATE SKIP LOCKED)
-        RETURNING job_id, image_id, status, submissions, created_at)
+      WITH stuck AS (
+        SELECT job_id, submissions AS before FROM jobs
+        WHERE (status = 'queued' AND updated_at < now() - make_interval(secs => $1 / 1000.0))
+           OR (status = 'processing' AND updated_at < now() - make_interval(secs => $2 / 1000.0))
+        ORDER BY updated_at
+        LIMIT $3
+        FOR UPDATE SKIP LOCKED),
+      claimed AS (
+        UPDATE jobs j SET submissions = j.submissions + CASE WHEN s.before < $4 THEN 1 ELSE 0 END,
+                          updated_at = now()
+        FROM stuck s WHERE j.job_id = s.job_id
+        RETURNING j.job_id, j.image_id, j.status, j.submissions, j.created_at, s.before >= $4 AS give_up)
       SELECT c.*, i.storage_ref, i.content_type, i.width, i.height
       FROM claimed c JOIN images i USING (image_id)""";
 

@@ -65,11 +65,13 @@ public final class SubmissionRepository {
 
   /**
    * Claims up to {@code limit} jobs whose ImageSubmitted seems lost (queued or processing past its
-   * timeout) and counts one more submission for each; the caller republishes them or gives up.
+   * timeout): each is counted one more submission to republish, or, once submitted
+   * {@code maxSubmissions} times, marked to give up on.
    */
-  public Future<List<StuckJob>> claimStuckJobs(long queuedTimeoutMs, long processingTimeoutMs, int limit) {
+  public Future<List<StuckJob>> claimStuckJobs(long queuedTimeoutMs, long processingTimeoutMs, int limit,
+                                              int maxSubmissions) {
     return pool.preparedQuery(Sql.CLAIM_STUCK_JOBS)
-        .execute(Tuple.of(queuedTimeoutMs, processingTimeoutMs, limit))
+        .execute(Tuple.of(queuedTimeoutMs, processingTimeoutMs, limit, maxSubmissions))
         .map(SubmissionRepository::stuckJobs);
   }
 
@@ -78,7 +80,7 @@ public final class SubmissionRepository {
     for (Row r : rows) {
       out.add(new StuckJob(r.getUUID("job_id"), r.getString("image_id"), JobStatus.fromWire(r.getString("status")),
           r.getInteger("submissions"), Rows.instant(r, "created_at"), r.getString("storage_ref"),
-          r.getString("content_type"), r.getInteger("width"), r.getInteger("height")));
+          r.getString("content_type"), r.getInteger("width"), r.getInteger("height"), r.getBoolean("give_up")));
     }
     return out;
   }
