@@ -1,0 +1,89 @@
+package io.aiq.circles.contracts.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(VertxExtension.class)
+class ConfigLoaderTest {
+
+  private static AppConfig load(Vertx vertx, Map<String, String> env, JsonObject overrides) throws Exception {
+    return ConfigLoader.load(vertx, env, overrides).await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void the_defaults_run_every_role_with_the_dummy_detector_on_local_services(Vertx vertx) throws Exception {
+    AppConfig c = load(vertx, Map.of(), null);
+
+    assertThat(c.roles()).containsExactlyInAnyOrder("gateway", "ingest", "inference", "results");
+    assertThat(c.detector()).isEqualTo("dummy");
+    assertThat(c.http().port()).isEqualTo(8080);
+    assertThat(c.upload().maxBytes()).isEqualTo(20L * 1024 * 1024);
+    assertThat(c.upload().maxPixels()).isEqualTo(40_000_000L);
+    assertThat(c.kafka().topics().imagesSubmitted()).isEqualTo("aiq.images.submitted");
+    assertThat(c.kafka().topics().deadLetter()).isEqualTo("aiq.dlq");
+    assertThat(c.kafka().group("inference")).isEqualTo("aiq-inference");
+    assertThat(c.database().poolSize()).isEqualTo(8);
+  }
+
+  @Test
+  void environment_variables_override_nested_keys_by_section_and_dashed_name(Vertx vertx) throws Exception {
+    AppConfig c = load(vertx, Map.of("AIQ_HTTP_PORT", "9999", "AIQ_UPLOAD_MAX_BYTES", "1234",
+        "AIQ_KAFKA_BOOTSTRAP", "kafka:29092", "AIQ_ROLES", "inference", "AIQ_SWEEPER_ENABLED", "false",
+        "PATH", "/usr/bin", "AIQ_DATABASE_URL", "postgresql://u:p@db:5433/x"), null);
+
+    assertThat(c.http().port()).isEqualTo(9999);
+    assertThat(c.upload().maxBytes()).isEqualTo(1234);
+    assertThat(c.kafka().bootstrap()).isEqualTo("kafka:29092");
+    assertThat(c.roles()).containsExactly("inference");
+    assertThat(c.sweeper().enabled()).isFalse();
+    assertThat(c.database().url()).isEqualTo("postgresql://u:p@db:5433/x");
+  }
+
+  @Test
+  void a_yaml_file_overrides_the_defaults_and_the_environment_overrides_the_file(Vertx vertx, @TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("aiq.yaml");
+    Files.writeString(file, "http:\n  port: 7000\n  host: 127.0.0.1\nkafka:\n  topic-prefix: staging.\n");
+
+    AppConfig c = load(vertx, Map.of("AIQ_CONFIG_FILE", file.toString(), "AIQ_HTTP_PORT", "7001"), null);
+
+    assertThat(c.http().port()).isEqualTo(7001);
+    assertThat(c.http().host()).isEqualTo("127.0.0.1");
+    assertThat(c.kafka().topics().imagesSubmitted()).isEqualTo("staging.aiq.images.submitted");
+  }
+
+  @Test
+  void a_named_config_file_that_does_not_exist_stops_the_start(Vertx vertx) {
+    assertThatThrownBy(() -> load(vertx, Map.of("AIQ_CONFIG_FILE", "/nonexistent/aiq.yaml"), null))
+        .hasMessageContaining("aiq.yaml");
+  }
+
+  @Test
+  void a_malformed_number_is_reported_with_its_key(Vertx vertx) {
+    assertThatThrownBy(() -> load(vertx, Map.of("AIQ_HTTP_PORT", "eighty"), null))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("http.port").hasMessageContaining("eighty");
+  }
+
+  @Test
+  void an_unknown_role_is_refused_with_the_known_ones(Vertx vertx) {
+    assertThatThrownBy(() -> load(vertx, Map.of("AIQ_ROLES", "gateway,frontend"), null))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("frontend").hasMessageContaining("inference");
+  }
+
+  @Test
+  void all_names_every_role() {
+    assertThat(AppConfig.parseRoles("all")).containsExactlyInAnyOrder("gateway", "ingest", "inference", "results");
+    assertThat(AppConfig.parseRoles(" Gateway , results ")).containsExactlyInAnyOrder("gateway", "results");
+  }
+}

@@ -1,0 +1,52 @@
+package io.aiq.circles.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(VertxExtension.class)
+class ImageStoreTest {
+  private static final String ID = "0123456789abcdef".repeat(4);
+
+  @Test
+  void blobs_are_stored_under_their_hash_and_read_back(Vertx vertx, @TempDir Path root) throws Exception {
+    ImageStore store = new ImageStore(vertx, root);
+
+    String ref = store.put(ID, "jpg", Buffer.buffer("bytes")).await(10, TimeUnit.SECONDS);
+
+    assertThat(ref).isEqualTo("01/23/" + ID + ".jpg");
+    assertThat(store.get(ref).await(10, TimeUnit.SECONDS).toString()).isEqualTo("bytes");
+  }
+
+  @Test
+  void storing_the_same_content_twice_is_harmless_and_leaves_no_temporary_file(Vertx vertx, @TempDir Path root)
+      throws Exception {
+    ImageStore store = new ImageStore(vertx, root);
+    store.put(ID, "png", Buffer.buffer("x")).await(10, TimeUnit.SECONDS);
+    store.put(ID, "png", Buffer.buffer("x")).await(10, TimeUnit.SECONDS);
+
+    try (Stream<Path> files = Files.walk(root)) {
+      assertThat(files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
+          .containsExactly(ID + ".png");
+    }
+  }
+
+  @Test
+  void references_that_leave_the_store_or_are_not_hashes_are_refused(Vertx vertx, @TempDir Path root) {
+    ImageStore store = new ImageStore(vertx, root);
+    assertThatThrownBy(() -> store.resolve("../../etc/passwd")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.resolve("/etc/passwd")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ImageStore.refFor("../x", "jpg")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> ImageStore.refFor(ID, "j/pg")).isInstanceOf(IllegalArgumentException.class);
+  }
+}
