@@ -25,6 +25,7 @@ final class ApiHandlers {
   private static final Pattern IMAGE_ID = Pattern.compile("[0-9a-f]{64}");
   private static final Pattern PREFER_WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*(\\d{1,6})(?:$|[,;\\s])");
   private static final int MAX_PAGE = 100;
+  private static final long LINGER_MS = 2000;
 
   private final Vertx vertx;
   private final AppConfig.Http http;
@@ -54,13 +55,25 @@ final class ApiHandlers {
         .onSuccess(answer -> respondToUpload(ctx, answer, waitSeconds))
         .onFailure(e -> {
           count("rejected", e);
-          if (e instanceof UploadRejected r && r.code() == ErrorCode.PAYLOAD_TOO_LARGE) {
-            // the client may still be sending: the server closes the connection after this answer,
-            // so no more of the body is read
-            ctx.response().putHeader("Connection", "close");
-          }
           ApiResponses.failure(ctx, e);
+          if (e instanceof UploadRejected r && r.code() == ErrorCode.PAYLOAD_TOO_LARGE) {
+            lingerThenClose(ctx);
+          }
         });
+  }
+
+  /**
+   * The client may still be sending the body we refused. Closing at once would reset the connection
+   * and can destroy our 413 before the client reads it; so the rest is read and discarded for a
+   * short while (as web servers' "lingering close" does), then the connection is closed if the body
+   * still has not ended.
+   */
+  private void lingerThenClose(RoutingContext ctx) {
+    vertx.setTimer(LINGER_MS, t -> {
+      if (!ctx.request().isEnded()) {
+        ctx.request().connection().close();
+      }
+    });
   }
 
   private record Upload(ValidatedImage image, byte[] bytes) {
