@@ -3,6 +3,7 @@ package io.aiq.circles.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aiq.circles.testing.TestImages;
+import io.aiq.circles.testing.TopicProbe;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -80,6 +81,33 @@ class PipelineEndToEndTest {
     assertThat(image.getString("contentType")).isEqualTo("image/jpeg");
     assertThat(image.getJsonObject("latestJob").getString("status")).isEqualTo("succeeded");
     assertThat(image.getInteger("objectCount")).isEqualTo(3);
+  }
+
+  @Test
+  void every_step_is_published_as_a_cloud_event_keyed_by_image_id_for_outside_consumers() {
+    JsonObject accepted = sys.api.upload(TestImages.discs(256, 128, "png", 3), "e.png", "image/png").bodyAsJsonObject();
+    String jobId = accepted.getString("jobId");
+    String imageId = accepted.getString("imageId");
+    sys.api.awaitJob(jobId, Duration.ofSeconds(30));
+    var topics = sys.app.config().kafka().topics();
+
+    String trace = null;
+    for (String[] step : new String[][] {
+        {topics.imagesSubmitted(), "io.aiq.circles.image.submitted", "/aiq-circles/ingest"},
+        {topics.detectionsStarted(), "io.aiq.circles.detection.started", "/aiq-circles/inference"},
+        {topics.detectionsCompleted(), "io.aiq.circles.detections.completed", "/aiq-circles/inference"}}) {
+      var record = TopicProbe.await(step[0], 1, r -> r.value().contains(jobId), Duration.ofSeconds(10)).get(0);
+      assertThat(record.key()).isEqualTo(imageId);
+      assertThat(TopicProbe.header(record, "ce_type")).isEqualTo(step[1]);
+      assertThat(TopicProbe.header(record, "ce_source")).isEqualTo(step[2]);
+      assertThat(TopicProbe.header(record, "ce_specversion")).isEqualTo("1.0");
+      assertThat(TopicProbe.header(record, "ce_id")).isNotBlank();
+      assertThat(TopicProbe.header(record, "ce_time")).isNotBlank();
+      assertThat(new JsonObject(record.value()).getInteger("schemaVersion")).isEqualTo(1);
+      String traceId = TopicProbe.header(record, "traceparent").split("-")[1];
+      assertThat(trace == null || trace.equals(traceId)).as("one trace across the pipeline").isTrue();
+      trace = traceId;
+    }
   }
 
   @Test

@@ -76,6 +76,33 @@ class RedeliveryTest {
     assertThat(second.images.get()).as("only the new upload, not the committed one again").isEqualTo(1);
   }
 
+  @Test
+  void a_model_that_keeps_failing_fails_the_job_and_dead_letters_its_record() throws Exception {
+    AtomicInteger attempts = new AtomicInteger();
+    Detector broken = new CountingDetector() {
+      @Override
+      public List<List<Detection>> detect(List<BufferedImage> batch) {
+        attempts.incrementAndGet();
+        throw new IllegalStateException("out of model");
+      }
+    };
+    sys.vertx.deployVerticle(new InferenceVerticle(sys.app.config(), broken, sys.registry)).await(30, TimeUnit.SECONDS);
+    JsonObject accepted = sys.api.upload(TestImages.coinPhoto(), "c.jpg", "image/jpeg").bodyAsJsonObject();
+
+    JsonObject job = sys.api.awaitJob(accepted.getString("jobId"), Duration.ofSeconds(30));
+
+    assertThat(job.getString("status")).isEqualTo("failed");
+    assertThat(job.getJsonObject("error").getString("code")).isEqualTo("model_error");
+    assertThat(attempts.get()).isEqualTo(sys.app.config().inference().maxAttempts());
+    var dead = io.aiq.circles.testing.TopicProbe.await(sys.app.config().kafka().topics().deadLetter(), 1,
+        r -> r.value().contains(accepted.getString("jobId")), Duration.ofSeconds(30)).get(0);
+    assertThat(io.aiq.circles.testing.TopicProbe.header(dead, "aiq_dlq_reason")).isEqualTo("model_error");
+    assertThat(io.aiq.circles.testing.TopicProbe.header(dead, "aiq_dlq_attempts"))
+        .isEqualTo(String.valueOf(sys.app.config().inference().maxAttempts()));
+    assertThat(io.aiq.circles.testing.TopicProbe.header(dead, "aiq_dlq_topic"))
+        .isEqualTo(sys.app.config().kafka().topics().imagesSubmitted());
+  }
+
   /** Takes a batch and never gives it back, until released: a consumer that hangs, then dies. */
   static final class HangingDetector implements Detector {
     final CountDownLatch entered = new CountDownLatch(1);
@@ -104,7 +131,7 @@ class RedeliveryTest {
     }
   }
 
-  static final class CountingDetector implements Detector {
+  static class CountingDetector implements Detector {
     final AtomicInteger images = new AtomicInteger();
     private final DummyDetector delegate = new DummyDetector();
 
