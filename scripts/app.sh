@@ -12,7 +12,7 @@
 #   scripts/app.sh health [PORT]    /health/live and /health/ready, pretty-printed
 #   scripts/app.sh build-if-stale   builds the jar only when needed
 #
-# Environment passed to the app: AIQ_ROLES, AIQ_HTTP_PORT, AIQ_KAFKA_BOOTSTRAP,
+# Environment passed to the app: AIQ_ROLES, AIQ_HTTP_PORT, AIQ_KAFKA_BOOTSTRAP, AIQ_CLUSTER_ENABLED (roles apart),
 # AIQ_DATABASE_URL, AIQ_STORE_ROOT (default .dev/images); any other AIQ_* variable already
 # exported (AIQ_DETECTOR, AIQ_CONFIG_FILE, AIQ_HTTP_HOST, AIQ_DATABASE_USER, ...) is inherited.
 #   AIQ_JAVA_OPTS        extra JVM options for the app
@@ -131,6 +131,11 @@ cmd_start() {
   export AIQ_DATABASE_URL
   export AIQ_STORE_ROOT="${AIQ_STORE_ROOT:-$DEV_DIR/images}"
   mkdir -p "$AIQ_STORE_ROOT"
+  # A process running only some roles joins the local Vert.x cluster, so the event bus reaches the
+  # roles of the other processes (`just gateway` + `just ingest` + ...); all roles need no cluster.
+  if [[ "$roles" != "gateway,ingest,inference,results" ]]; then
+    export AIQ_CLUSTER_ENABLED="${AIQ_CLUSTER_ENABLED:-true}"
+  fi
 
   local -a cmd=("$JAVA")
   if [[ -n "${AIQ_JAVA_OPTS:-}" ]]; then

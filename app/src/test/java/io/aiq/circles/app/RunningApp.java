@@ -29,13 +29,25 @@ final class RunningApp implements AutoCloseable {
 
   RunningApp(TestEnv env, JsonObject overrides) {
     this.env = env;
-    this.vertx = Main.newVertx(registry);
     JsonObject config = env.config();
     if (overrides != null) {
       config.mergeIn(overrides, true);
     }
+    Vertx bootstrap = Vertx.vertx();
+    AppConfig loaded;
     try {
-      AppConfig loaded = ConfigLoader.load(vertx, config).await(30, TimeUnit.SECONDS);
+      loaded = ConfigLoader.load(bootstrap, config).await(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("the configuration did not load", e);
+    } finally {
+      bootstrap.close();
+    }
+    try {
+      this.vertx = VertxFactory.create(loaded, registry).await(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("Vert.x did not start", e);
+    }
+    try {
       this.app = AiqApplication.start(vertx, loaded, registry).await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       vertx.close();

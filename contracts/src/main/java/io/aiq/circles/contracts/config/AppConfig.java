@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -15,7 +16,7 @@ import java.util.Set;
  */
 public record AppConfig(Set<String> roles, String detector, Http http, Upload upload, Kafka kafka,
                         Database database, Store store, Inference inference, Results results,
-                        Sweeper sweeper, JsonObject raw) {
+                        Sweeper sweeper, Cluster cluster, JsonObject raw) {
 
   public static final Set<String> ALL_ROLES = Set.of("gateway", "ingest", "inference", "results");
 
@@ -50,6 +51,10 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
                         int maxSubmissions) {
   }
 
+  public record Cluster(boolean enabled, String name, String host, int port, List<String> members,
+                        String configFile) {
+  }
+
   public static AppConfig from(JsonObject json) {
     Settings top = new Settings("", json);
     Settings http = Settings.of(json, "http");
@@ -60,6 +65,7 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
     Settings inf = Settings.of(json, "inference");
     Settings res = Settings.of(json, "results");
     Settings sw = Settings.of(json, "sweeper");
+    Settings cl = Settings.of(json, "cluster");
     return new AppConfig(
         parseRoles(top.string("roles")),
         top.string("detector").trim().toLowerCase(Locale.ROOT),
@@ -80,6 +86,9 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
             res.longValue("retry-backoff-max-ms")),
         new Sweeper(sw.bool("enabled"), sw.longValue("interval-ms"), sw.longValue("queued-timeout-ms"),
             sw.longValue("processing-timeout-ms"), sw.integer("max-submissions")),
+        new Cluster(cl.bool("enabled"), cl.string("name"), cl.string("host"), cl.integer("port"),
+            Arrays.stream(cl.string("members").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList(),
+            cl.string("config-file")),
         json.copy());
   }
 

@@ -1,0 +1,76 @@
+package io.aiq.circles.app;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.FileSystemXmlConfig;
+import com.hazelcast.config.FileSystemYamlConfig;
+import com.hazelcast.config.JoinConfig;
+import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.contracts.config.ConfigException;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.io.FileNotFoundException;
+import java.util.EnumSet;
+
+/**
+ * Builds the Vert.x instance of a process: with metrics into the given registry, and, when
+ * {@code cluster.enabled}, as a member of a Hazelcast cluster so the event bus reaches the roles of
+ * other processes.
+ */
+public final class VertxFactory {
+  private VertxFactory() {
+  }
+
+  public static Future<Vertx> create(AppConfig config, PrometheusMeterRegistry registry) {
+    VertxOptions options = new VertxOptions().setMetricsOptions(metricsOptions());
+    VertxBuilder builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(registry));
+    if (!config.cluster().enabled()) {
+      return Future.succeededFuture(builder.with(options).build());
+    }
+    AppConfig.Cluster cluster = config.cluster();
+    options.getEventBusOptions().setHost(cluster.host()).setClusterPublicHost(cluster.host());
+    return builder.with(options).withClusterManager(new HazelcastClusterManager(hazelcast(cluster))).buildClustered();
+  }
+
+  /** A plain instance with metrics, for a process that is not clustered (and for tests). */
+  public static Vertx local(PrometheusMeterRegistry registry) {
+    return Vertx.builder().with(new VertxOptions().setMetricsOptions(metricsOptions()))
+        .withMetrics(new MicrometerMetricsFactory(registry)).build();
+  }
+
+  private static MicrometerMetricsOptions metricsOptions() {
+    return new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
+        .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.EB_ADDRESS,
+            Label.POOL_TYPE, Label.POOL_NAME));
+  }
+
+  static Config hazelcast(AppConfig.Cluster cluster) {
+    if (!cluster.configFile().isBlank()) {
+      try {
+        String file = cluster.configFile();
+        return file.endsWith(".yaml") || file.endsWith(".yml") ? new FileSystemYamlConfig(file) : new FileSystemXmlConfig(file);
+      } catch (FileNotFoundException e) {
+        throw new ConfigException("cluster.config-file: " + e.getMessage());
+      }
+    }
+    // Vert.x's own defaults (the maps and multimaps its event bus needs), with our network
+    Config config = ConfigUtil.loadConfig();
+    config.setClusterName(cluster.name());
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.setProperty("hazelcast.local.localAddress", cluster.host());
+    config.getNetworkConfig().setPort(cluster.port()).setPortAutoIncrement(true);
+    JoinConfig join = config.getNetworkConfig().getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(cluster.members());
+    return config;
+  }
+}
