@@ -59,6 +59,7 @@ class PipelineEndToEndTest {
       JsonObject o = list.getJsonObject(i);
       assertThat(o.getInteger("object_id")).isEqualTo(i);
       assertThat(o.getJsonArray("bbox")).hasSize(4);
+      assertThat(o.getDouble("score")).isBetween(0.0, 1.0);
 
       HttpResponse<Buffer> detailResponse = sys.api.get("/images/" + imageId + "/objects/" + i);
       assertThat(detailResponse.statusCode()).isEqualTo(200);

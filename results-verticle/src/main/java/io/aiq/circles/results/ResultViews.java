@@ -40,11 +40,12 @@ final class ResultViews {
             .put("job", i.latestJobId() == null ? null : ApiLinks.job(i.latestJobId())));
   }
 
-  /** The template's listing: {@code object_id} and {@code bbox} per object. */
+  /** The template's listing, {@code object_id} and {@code bbox} per object, plus its {@code score}. */
   static JsonObject objects(ImageView i, List<StoredDetection> detections) {
     JsonArray objects = new JsonArray();
     for (StoredDetection d : detections) {
-      objects.add(new JsonObject().put("object_id", d.objectId()).put("bbox", d.detection().bbox().toJson()));
+      objects.add(new JsonObject().put("object_id", d.objectId()).put("bbox", d.detection().bbox().toJson())
+          .put("score", d.detection().score()));
     }
     return new JsonObject().put("imageId", i.imageId())
         .put("jobId", i.resultJobId() == null ? null : i.resultJobId().toString())

@@ -1,0 +1,119 @@
+package io.aiq.circles.eval;
+
+import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.contracts.config.ConfigLoader;
+import io.aiq.circles.inference.Detectors;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code just eval}: how good is a detector on a COCO dataset, in-process or through the running API. */
+@Command(name = "aiq-eval", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Evaluates a circle detector on a COCO dataset: the template's metrics (Hungarian matching,",
+        "precision/recall/F1 at IoU 0.3/0.5/0.7/0.9, Jaccard index of box-union masks), COCO AP50 and",
+        "AP50:95, the best score threshold, and an HTML report with plots and the worst images first."})
+public final class EvalCommand implements Callable<Integer> {
+
+  enum Mode { local, api }
+
+  @Option(names = "--dataset", description = "COCO dataset folder (default: ${DEFAULT-VALUE})",
+      defaultValue = "eval/datasets/coins-dev")
+  Path dataset;
+
+  @Option(names = "--category", description = "category id to evaluate; repeatable (default: every non-super category)")
+  List<Integer> categories;
+
+  @Option(names = "--mode", description = "local: the detector in this process; api: through POST /images (default: ${DEFAULT-VALUE})",
+      defaultValue = "local")
+  Mode mode;
+
+  @Option(names = "--url", description = "API base URL for --mode api (default: ${DEFAULT-VALUE})",
+      defaultValue = "http://127.0.0.1:8080")
+  URI url;
+
+  @Option(names = "--detector", description = "detector for --mode local, as the 'detector' setting (default: the configuration's)")
+  String detector;
+
+  @Option(names = "--reprocess", description = "--mode api: ask for a new inference of images uploaded before")
+  boolean reprocess;
+
+  @Option(names = "--concurrency", description = "images in flight at once (default: ${DEFAULT-VALUE})", defaultValue = "4")
+  int concurrency;
+
+  @Option(names = "--score-threshold", description = "ignore predictions scored below this (default: ${DEFAULT-VALUE})",
+      defaultValue = "0.0")
+  double scoreThreshold;
+
+  @Option(names = "--timeout", description = "--mode api: seconds to wait for one image's job (default: ${DEFAULT-VALUE})",
+      defaultValue = "120")
+  int timeoutSeconds;
+
+  @Option(names = "--out", description = "output folder (default: ${DEFAULT-VALUE})", defaultValue = "eval/target/report")
+  Path out;
+
+  @Option(names = "--no-images", description = "skip the annotated images")
+  boolean noImages;
+
+  @Option(names = "--no-progress", description = "no progress bar")
+  boolean noProgress;
+
+  @Option(names = "--compare", arity = "2", paramLabel = "REPORT",
+      description = "print two report.json side by side, and evaluate nothing")
+  List<Path> compare;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new EvalCommand()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (compare != null) {
+      JsonObject a = new JsonObject(Files.readString(compare.get(0)));
+      JsonObject b = new JsonObject(Files.readString(compare.get(1)));
+      System.out.print(Summary.compare(compare.get(0).toString(), a, compare.get(1).toString(), b));
+      return 0;
+    }
+    long t0 = System.nanoTime();
+    CocoDataset data = CocoDataset.load(dataset, categories == null ? java.util.Set.of() : new HashSet<>(categories));
+    Report report;
+    List<ImagePredictions> results;
+    try (Predictor predictor = predictor()) {
+      results = EvalRunner.run(data, predictor, concurrency, !noProgress);
+      JsonObject run = new JsonObject().put("mode", mode.name()).put("model", predictor.model())
+          .put("dataset", new JsonObject().put("path", dataset.toString()));
+      if (mode == Mode.api) {
+        run.put("url", url.toString());
+      }
+      report = Report.of(data, results, scoreThreshold, run);
+    }
+    report.json().put("timings", new JsonObject().put("totalSeconds", (System.nanoTime() - t0) / 1e9));
+    ReportWriter.write(out, data, results, report, !noImages);
+    System.out.print(Summary.of(report.json()));
+    System.out.println("report: " + out.resolve("index.html").toAbsolutePath());
+    return 0;
+  }
+
+  private Predictor predictor() throws Exception {
+    if (mode == Mode.api) {
+      return new ApiPredictor(url, reprocess, Duration.ofSeconds(timeoutSeconds));
+    }
+    Vertx vertx = Vertx.vertx();
+    try {
+      JsonObject overrides = detector == null ? new JsonObject() : new JsonObject().put("detector", detector);
+      AppConfig config = ConfigLoader.load(vertx, overrides).await(30, TimeUnit.SECONDS);
+      return new LocalPredictor(Detectors.create(config));
+    } finally {
+      vertx.close();
+    }
+  }
+}
