@@ -145,3 +145,13 @@ lint:
     fi
     just --unstable --fmt --check
     echo "justfile format: ok"
+
+# Evaluate a detector on a COCO dataset (coins-dev by default): --mode api, --compare a.json b.json, --help
+eval *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    jar=eval/target/aiq-eval.jar
+    if [[ ! -f "$jar" ]] || [[ -n "$(find eval/src eval/pom.xml contracts/src inference-verticle/src -newer "$jar" -print -quit)" ]]; then
+      mvn -B -q -DskipTests -pl eval -am install
+    fi
+    exec java -jar "$jar" "$@"

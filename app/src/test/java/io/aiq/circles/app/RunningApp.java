@@ -20,14 +20,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /** The whole system in this JVM, wired exactly as {@link Main} wires it, on a real broker and database. */
-final class RunningApp implements AutoCloseable {
-  final TestEnv env;
-  final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  final Vertx vertx;
-  final AiqApplication app;
-  final ApiClient api;
+public final class RunningApp implements AutoCloseable {
+  public final TestEnv env;
+  public final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  public final Vertx vertx;
+  public final AiqApplication app;
+  public final ApiClient api;
 
-  RunningApp(TestEnv env, JsonObject overrides) {
+  public RunningApp(TestEnv env, JsonObject overrides) {
     this.env = env;
     JsonObject config = env.config();
     if (overrides != null) {
@@ -56,7 +56,7 @@ final class RunningApp implements AutoCloseable {
     this.api = new ApiClient(vertx, app.httpPort());
   }
 
-  static RunningApp start() {
+  public static RunningApp start() {
     return new RunningApp(new TestEnv(), null);
   }
 

@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
         "AP50:95, the best score threshold, and an HTML report with plots and the worst images first."})
 public final class EvalCommand implements Callable<Integer> {
 
-  enum Mode { local, api }
+  enum Mode { local, api, file }
 
   @Option(names = "--dataset", description = "COCO dataset folder (default: ${DEFAULT-VALUE})",
       defaultValue = "eval/datasets/coins-dev")
@@ -33,13 +33,17 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--category", description = "category id to evaluate; repeatable (default: every non-super category)")
   List<Integer> categories;
 
-  @Option(names = "--mode", description = "local: the detector in this process; api: through POST /images (default: ${DEFAULT-VALUE})",
+  @Option(names = "--mode", description = "local: the detector in this process; api: through POST /images; "
+      + "file: the predictions of --predictions (default: ${DEFAULT-VALUE})",
       defaultValue = "local")
   Mode mode;
 
   @Option(names = "--url", description = "API base URL for --mode api (default: ${DEFAULT-VALUE})",
       defaultValue = "http://127.0.0.1:8080")
   URI url;
+
+  @Option(names = "--predictions", description = "--mode file: a predictions.json ([{file_name, bbox, score}])")
+  Path predictionsFile;
 
   @Option(names = "--detector", description = "detector for --mode local, as the 'detector' setting (default: the configuration's)")
   String detector;
@@ -106,6 +110,12 @@ public final class EvalCommand implements Callable<Integer> {
   private Predictor predictor() throws Exception {
     if (mode == Mode.api) {
       return new ApiPredictor(url, reprocess, Duration.ofSeconds(timeoutSeconds));
+    }
+    if (mode == Mode.file) {
+      if (predictionsFile == null) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "--mode file needs --predictions FILE");
+      }
+      return new FilePredictor(predictionsFile);
     }
     Vertx vertx = Vertx.vertx();
     try {

@@ -137,7 +137,7 @@ public final class Evaluation {
     return Geometry.unionJaccard(a.predictions().stream().map(Prediction::box).toList(), a.truth());
   }
 
-  /** COCO-style AP at one IoU threshold, with its 101-point interpolated precision. */
+  /** COCO-style AP at one IoU threshold, with its 101-point interpolated precision (null without ground truth). */
   public record AveragePrecision(Double ap, double[] recallPoints, double[] precision) {
   }
 
@@ -180,12 +180,15 @@ public final class Evaluation {
         all.add(new Scored(p.score(), best >= 0));
       }
     }
+    // the recall points as numpy's linspace(0, 1, 101) makes them (k * 0.01, the last exactly 1), so
+    // a recall that lands on a point is read there by both this and the reference implementation
     double[] points = new double[101];
-    for (int k = 0; k <= 100; k++) {
-      points[k] = k / 100.0;
+    for (int k = 0; k < 100; k++) {
+      points[k] = k * 0.01;
     }
+    points[100] = 1.0;
     if (totalTruth == 0) {
-      return new AveragePrecision(null, points, new double[101]);
+      return new AveragePrecision(null, points, null);
     }
     // a stable sort: equal scores keep image order, as COCO's mergesort does
     all.sort(Comparator.comparingDouble(Scored::score).reversed());

@@ -99,7 +99,7 @@ public final class Report {
         .put("ap", new JsonObject().put("ap50", aps[0]).put("ap75", aps[5]).put("ap50_95", ap5095))
         .put("bestThreshold", new JsonObject().put("score", best.score()).put("f1", best.counts().f1())
             .put("precision", best.counts().precision()).put("recall", best.counts().recall()))
-        .put("prCurve", new JsonObject().put("recall", array(ap50.recallPoints())).put("precision", array(ap50.precision())))
+        .put("prCurve", new JsonObject().put("recall", array(ap50.recallPoints())).put("precision", curve(ap50.precision())))
         .put("latencyMillis", new JsonObject().put("mean", Arrays.stream(latencies).average().orElse(0))
             .put("p50", percentile(latencies, 0.5)).put("p95", percentile(latencies, 0.95))
             .put("max", latencies.length == 0 ? 0 : latencies[latencies.length - 1]))
@@ -120,6 +120,18 @@ public final class Report {
     JsonArray a = new JsonArray();
     for (double v : values) {
       a.add(v);
+    }
+    return a;
+  }
+
+  /** A curve with no values (no ground truth at all) is written as 101 nulls. */
+  private static JsonArray curve(double[] values) {
+    if (values != null) {
+      return array(values);
+    }
+    JsonArray a = new JsonArray();
+    for (int k = 0; k < 101; k++) {
+      a.addNull();
     }
     return a;
   }

@@ -118,7 +118,10 @@ public final class ReportWriter {
     JsonObject pr = report.json().getJsonObject("prCurve");
     XYSeries curve = new XYSeries("precision at IoU 0.5");
     for (int k = 0; k < pr.getJsonArray("recall").size(); k++) {
-      curve.add(pr.getJsonArray("recall").getDouble(k), pr.getJsonArray("precision").getDouble(k));
+      Double precision = pr.getJsonArray("precision").getDouble(k);
+      if (precision != null) {
+        curve.add(pr.getJsonArray("recall").getDouble(k), precision);
+      }
     }
     save(ChartFactory.createXYLineChart("Precision / recall (IoU 0.5, AP50 = "
         + fmt(report.json().getJsonObject("ap").getDouble("ap50")) + ")", "recall", "precision",
