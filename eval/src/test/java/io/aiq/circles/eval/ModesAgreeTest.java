@@ -1,0 +1,76 @@
+package io.aiq.circles.eval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aiq.circles.app.RunningApp;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The detector in this process and the detector behind the API (upload, job, objects) give the same
+ * figures for the same model on the same images.
+ */
+class ModesAgreeTest {
+  private static final Path COINS_DEV = Path.of("datasets/coins-dev");
+
+  @Test
+  void local_and_api_modes_report_identical_figures_with_the_dummy_detector(@TempDir Path dir) throws Exception {
+    Path dataset = smallDataset(dir.resolve("data"), 4);
+    Path local = dir.resolve("local");
+    Path api = dir.resolve("api");
+
+    assertThat(run("--dataset", dataset.toString(), "--mode", "local", "--detector", "dummy", "--out", local.toString()))
+        .isZero();
+    try (RunningApp sys = RunningApp.start()) {
+      assertThat(run("--dataset", dataset.toString(), "--mode", "api", "--url", "http://127.0.0.1:" + sys.app.httpPort(),
+          "--out", api.toString())).isZero();
+    }
+
+    JsonObject a = new JsonObject(Files.readString(local.resolve("report.json")));
+    JsonObject b = new JsonObject(Files.readString(api.resolve("report.json")));
+    assertThat(b.getInteger("failedImages")).isZero();
+    assertThat(b.getString("mode")).isEqualTo("api");
+    assertThat(b.getJsonObject("model").getString("name")).isEqualTo("dummy");
+    for (String key : List.of("thresholds", "jaccard", "ap", "bestThreshold", "prCurve", "predictions")) {
+      assertThat(b.getValue(key)).as(key).isEqualTo(a.getValue(key));
+    }
+    assertThat(a.getInteger("predictions")).isEqualTo(12);
+    assertThat(Files.readString(api.resolve("per_image.csv")).lines()).hasSize(5);
+    assertThat(Files.list(api.resolve("annotated")).count()).isEqualTo(4);
+    assertThat(Files.readString(api.resolve("index.html"))).contains("plots/pr_curve.png", "annotated/");
+  }
+
+  private static int run(String... args) {
+    return new CommandLine(new EvalCommand()).execute(java.util.stream.Stream.concat(java.util.Arrays.stream(args),
+        java.util.stream.Stream.of("--no-progress")).toArray(String[]::new));
+  }
+
+  /** The first {@code n} images of coins-dev with their annotations, as a COCO folder of its own. */
+  static Path smallDataset(Path folder, int n) throws Exception {
+    Files.createDirectories(folder);
+    JsonObject coco = new JsonObject(Files.readString(COINS_DEV.resolve(CocoDataset.ANNOTATIONS)));
+    JsonArray images = new JsonArray(coco.getJsonArray("images").getList().subList(0, n));
+    Set<Integer> ids = new java.util.HashSet<>();
+    for (int i = 0; i < images.size(); i++) {
+      JsonObject img = images.getJsonObject(i);
+      ids.add(img.getInteger("id"));
+      Files.copy(COINS_DEV.resolve(img.getString("file_name")), folder.resolve(img.getString("file_name")));
+    }
+    JsonArray annotations = new JsonArray();
+    coco.getJsonArray("annotations").forEach(a -> {
+      if (ids.contains(((JsonObject) a).getInteger("image_id"))) {
+        annotations.add(a);
+      }
+    });
+    coco.put("images", images).put("annotations", annotations);
+    Files.writeString(folder.resolve(CocoDataset.ANNOTATIONS), coco.encode());
+    return folder;
+  }
+}
