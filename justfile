@@ -155,3 +155,13 @@ eval *args:
       mvn -B -q -DskipTests -pl eval -am install
     fi
     exec java -jar "$jar" "$@"
+
+# Train the coin detector (TensorFlow Java) and export models/circles; --help lists the options
+train *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    jar=eval/target/aiq-eval.jar
+    if [[ ! -f "$jar" ]] || [[ -n "$(find eval/src eval/pom.xml contracts/src inference-verticle/src -newer "$jar" -print -quit)" ]]; then
+      mvn -B -q -DskipTests -pl eval -am install
+    fi
+    exec java -cp "$jar" io.aiq.circles.eval.train.TrainCommand "$@"

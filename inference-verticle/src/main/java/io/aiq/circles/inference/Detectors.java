@@ -2,6 +2,7 @@ package io.aiq.circles.inference;
 
 import io.aiq.circles.contracts.config.AppConfig;
 import io.aiq.circles.contracts.config.ConfigException;
+import io.aiq.circles.inference.tf.TfDetector;
 
 /** Chooses the detector named by the {@code detector} setting. */
 public final class Detectors {
@@ -11,7 +12,16 @@ public final class Detectors {
   public static Detector create(AppConfig config) {
     return switch (config.detector()) {
       case "dummy" -> new DummyDetector();
-      default -> throw new ConfigException("detector: '" + config.detector() + "' is not available (known: dummy)");
+      case "tensorflow" -> tensorflow(config.model());
+      default -> throw new ConfigException("detector: '" + config.detector() + "' is not available (known: dummy, tensorflow)");
     };
+  }
+
+  private static Detector tensorflow(AppConfig.Model model) {
+    try {
+      return new TfDetector(model.path(), model.threads(), model.scoreThreshold());
+    } catch (java.io.IOException e) {
+      throw new ConfigException("model.path: " + e.getMessage());
+    }
   }
 }

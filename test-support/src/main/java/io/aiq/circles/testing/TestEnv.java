@@ -57,6 +57,7 @@ public final class TestEnv {
   /** The overrides for {@code ConfigLoader}: real broker, fresh database, fast sweeps. */
   public JsonObject config() {
     return new JsonObject()
+        .put("detector", "dummy")
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", httpPort))
         .put("kafka", new JsonObject().put("bootstrap", KafkaFixture.bootstrap())
             .put("topic-prefix", topicPrefix()).put("group-prefix", "g" + id).put("partitions", 2))

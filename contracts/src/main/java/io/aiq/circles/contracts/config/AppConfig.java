@@ -16,7 +16,7 @@ import java.util.Set;
  */
 public record AppConfig(Set<String> roles, String detector, Http http, Upload upload, Kafka kafka,
                         Database database, Store store, Inference inference, Results results,
-                        Sweeper sweeper, Cluster cluster, JsonObject raw) {
+                        Sweeper sweeper, Cluster cluster, Model model, JsonObject raw) {
 
   public static final Set<String> ALL_ROLES = Set.of("gateway", "ingest", "inference", "results");
 
@@ -55,6 +55,10 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
                         String configFile) {
   }
 
+  /** The TensorFlow detector's SavedModel; {@code scoreThreshold} null means the model's own. */
+  public record Model(Path path, int threads, Double scoreThreshold) {
+  }
+
   public static AppConfig from(JsonObject json) {
     Settings top = new Settings("", json);
     Settings http = Settings.of(json, "http");
@@ -66,6 +70,7 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
     Settings res = Settings.of(json, "results");
     Settings sw = Settings.of(json, "sweeper");
     Settings cl = Settings.of(json, "cluster");
+    Settings md = Settings.of(json, "model");
     return new AppConfig(
         parseRoles(top.string("roles")),
         top.string("detector").trim().toLowerCase(Locale.ROOT),
@@ -89,6 +94,8 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
         new Cluster(cl.bool("enabled"), cl.string("name"), cl.string("host"), cl.integer("port"),
             Arrays.stream(cl.string("members").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList(),
             cl.string("config-file")),
+        new Model(Path.of(md.string("path")), md.integer("threads"),
+            md.string("score-threshold").isBlank() ? null : Double.valueOf(md.string("score-threshold"))),
         json.copy());
   }
 

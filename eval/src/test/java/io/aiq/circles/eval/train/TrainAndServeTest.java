@@ -1,0 +1,120 @@
+package io.aiq.circles.eval.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.aiq.circles.contracts.BoundingBox;
+import io.aiq.circles.contracts.Detection;
+import io.aiq.circles.contracts.config.ConfigException;
+import io.aiq.circles.eval.CocoDataset;
+import io.aiq.circles.inference.tf.CenterDecoder;
+import io.aiq.circles.inference.tf.Letterbox;
+import io.aiq.circles.inference.tf.TfDetector;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The training code cannot rot: a few steps on a handful of images train, validate and export a
+ * SavedModel, and the inference role's detector loads it and answers exactly what the training
+ * session's inference path answers.
+ */
+class TrainAndServeTest {
+  private static final Path COINS_DEV = Path.of("datasets/coins-dev");
+
+  @Test
+  void a_short_training_exports_a_model_the_detector_serves_identically(@TempDir Path dir) throws Exception {
+    Path model = dir.resolve("model");
+    int exit = new CommandLine(new TrainCommand()).execute("--dataset", COINS_DEV.toString(), "--out", model.toString(),
+        "--limit", "6", "--folds", "3", "--steps", "4", "--batch", "2", "--threads", "2");
+    assertThat(exit).isZero();
+    JsonObject card = new JsonObject(Files.readString(model.resolve("model.json")));
+    assertThat(card.getJsonObject("validation").getInteger("images")).isEqualTo(2);
+    assertThat(card.getJsonObject("training").getInteger("images")).isEqualTo(4);
+    assertThat(card.getJsonObject("input").getInteger("size")).isEqualTo(CenterNet.INPUT);
+
+    CocoDataset data = CocoDataset.load(COINS_DEV, Set.of());
+    Sample sample = TrainCommand.load(data, data.images().get(1));
+    List<CenterDecoder.Candidate> inSession;
+    try (Trainer trainer = new Trainer(7, 2)) {
+      // a fresh session with the same seed holds the same initial weights as an untrained export
+      inSession = trainer.predict(List.of(Augmenter.plain(sample, CenterNet.INPUT).pixels()), 0.05).get(0);
+      Path untrained = dir.resolve("untrained");
+      trainer.export(untrained);
+      Files.writeString(untrained.resolve("model.json"), card.encode());
+      try (TfDetector detector = new TfDetector(untrained, 2, 0.05)) {
+        List<Detection> served = detector.detect(List.of(sample.image())).get(0);
+        Letterbox lb = Letterbox.of(sample.image().getWidth(), sample.image().getHeight(), CenterNet.INPUT);
+        List<BoundingBox> expected = inSession.stream().map(c -> lb.toSource(c.x0(), c.y0(), c.x1(), c.y1()))
+            .filter(b -> b.width() >= 1 && b.height() >= 1).toList();
+        assertThat(served).hasSize(expected.size());
+        for (int i = 0; i < served.size(); i++) {
+          assertThat(served.get(i).bbox().xmin()).isCloseTo(expected.get(i).xmin(), within(1e-3));
+          assertThat(served.get(i).bbox().ymax()).isCloseTo(expected.get(i).ymax(), within(1e-3));
+        }
+        assertThat(detector.modelName()).isEqualTo("circles-centernet");
+      }
+    }
+    try (TfDetector detector = new TfDetector(model, 2, null)) {
+      assertThat(detector.scoreThreshold()).isEqualTo(card.getDouble("scoreThreshold"));
+      assertThat(detector.detect(List.of(sample.image(), sample.image()))).hasSize(2);
+    }
+  }
+
+  @Test
+  void a_missing_model_is_a_clear_configuration_error() {
+    io.aiq.circles.contracts.config.AppConfig config = io.aiq.circles.contracts.config.AppConfig.from(
+        defaults().put("detector", "tensorflow").put("model", new JsonObject().put("path", "/nonexistent/model")
+            .put("threads", 1).put("score-threshold", "")));
+    assertThatThrownBy(() -> io.aiq.circles.inference.Detectors.create(config)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("/nonexistent/model").hasMessageContaining("just train");
+  }
+
+  @Test
+  void augmented_views_keep_their_coins_inside_the_input() {
+    Random random = new Random(3);
+    Augmenter augmenter = new Augmenter(random, CenterNet.INPUT);
+    BoundingBox coin = new BoundingBox(40, 30, 80, 70);
+    Sample sample = new Sample("s", new java.awt.image.BufferedImage(200, 100, java.awt.image.BufferedImage.TYPE_3BYTE_BGR),
+        List.of(coin));
+    int cut = 0;
+    int seen = 0;
+    for (int i = 0; i < 50; i++) {
+      Augmenter.View view = augmenter.augment(sample);
+      seen += view.coins().size();
+      assertThat(view.pixels()).hasSize(CenterNet.INPUT * CenterNet.INPUT * 3);
+      for (BoundingBox b : view.coins()) {
+        assertThat(b.xmin()).isBetween(0.0, (double) CenterNet.INPUT);
+        assertThat(b.ymax()).isBetween(0.0, (double) CenterNet.INPUT);
+        assertThat(b.width()).isGreaterThanOrEqualTo(2.0);
+        // the crop keeps the aspect ratio: a coin it does not cut stays square
+        if (b.width() > 1.2 * b.height() || b.height() > 1.2 * b.width()) {
+          cut++;
+        }
+      }
+    }
+    assertThat(seen).as("most views keep the coin").isGreaterThan(25);
+    assertThat(cut).as("only coins cut by the crop lose their shape").isLessThan(seen / 2);
+  }
+
+  private static JsonObject defaults() {
+    try {
+      io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+      try {
+        return io.aiq.circles.contracts.config.ConfigLoader.load(vertx, new JsonObject())
+            .await(10, java.util.concurrent.TimeUnit.SECONDS).raw();
+      } finally {
+        vertx.close();
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,134 @@
+package io.aiq.circles.inference.tf;
+
+import io.aiq.circles.contracts.BoundingBox;
+import io.aiq.circles.contracts.Detection;
+import io.aiq.circles.inference.Detector;
+import io.vertx.core.json.JsonObject;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.SessionFunction;
+import org.tensorflow.Signature;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Serves the project's SavedModel (or any that follows its signature): input {@code images}, a
+ * batch of letterboxed RGB floats {@code [n, size, size, 3]} in [0, 1]; outputs {@code peaks} (the
+ * centre heatmap with non-maxima zeroed, {@code [n, size/stride, size/stride, 1]}), {@code sizes}
+ * (box width and height in input pixels) and {@code offsets} (the centre within its cell), both
+ * {@code [n, size/stride, size/stride, 2]}. {@code model.json} beside it names the model and its
+ * input size, stride and score threshold. Every tensor and result is closed after each batch, so
+ * native memory stays flat.
+ */
+public final class TfDetector implements Detector {
+  static final int MAX_DETECTIONS = 100;
+
+  private final SavedModelBundle bundle;
+  private final SessionFunction function;
+  private final String name;
+  private final String version;
+  private final int size;
+  private final int stride;
+  private final double threshold;
+
+  /**
+   * @param threads TensorFlow's intra-op threads, 0 for its default (all cores)
+   * @param scoreThreshold detections scored below are dropped; null for the model's own
+   */
+  public TfDetector(Path modelDir, int threads, Double scoreThreshold) throws IOException {
+    Path card = modelDir.resolve("model.json");
+    if (!Files.isRegularFile(card)) {
+      throw new IOException("no model at " + modelDir.toAbsolutePath() + " (a SavedModel folder with model.json is expected;"
+          + " `just train` makes one)");
+    }
+    JsonObject meta = new JsonObject(Files.readString(card));
+    this.name = meta.getString("name", modelDir.getFileName().toString());
+    this.version = meta.getString("version", "unknown");
+    this.size = meta.getJsonObject("input", new JsonObject()).getInteger("size", 320);
+    this.stride = meta.getJsonObject("input", new JsonObject()).getInteger("stride", 4);
+    this.threshold = scoreThreshold != null ? scoreThreshold : meta.getDouble("scoreThreshold", 0.3);
+    ConfigProto.Builder config = ConfigProto.newBuilder().setInterOpParallelismThreads(1);
+    if (threads > 0) {
+      config.setIntraOpParallelismThreads(threads);
+    }
+    this.bundle = SavedModelBundle.loader(modelDir.toString()).withTags(SavedModelBundle.DEFAULT_TAG)
+        .withConfigProto(config.build()).load();
+    this.function = bundle.function(Signature.DEFAULT_KEY);
+  }
+
+  @Override
+  public String modelName() {
+    return name;
+  }
+
+  @Override
+  public String modelVersion() {
+    return version;
+  }
+
+  @Override
+  public boolean ready() {
+    return true;
+  }
+
+  public double scoreThreshold() {
+    return threshold;
+  }
+
+  @Override
+  public List<List<Detection>> detect(List<BufferedImage> images) {
+    int n = images.size();
+    int px = size * size * 3;
+    int grid = size / stride;
+    float[] input = new float[n * px];
+    List<Letterbox> boxes = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      BufferedImage img = images.get(i);
+      Letterbox lb = Letterbox.of(img.getWidth(), img.getHeight(), size);
+      Letterbox.toRgbFloats(lb.apply(img), input, i * px);
+      boxes.add(lb);
+    }
+    float[] peaks = new float[n * grid * grid];
+    float[] sizes = new float[n * grid * grid * 2];
+    float[] offsets = new float[n * grid * grid * 2];
+    try (TFloat32 tensor = TFloat32.tensorOf(Shape.of(n, size, size, 3), DataBuffers.of(input, true, false));
+         Result result = function.call(Map.of("images", tensor))) {
+      read(result, "peaks", peaks);
+      read(result, "sizes", sizes);
+      read(result, "offsets", offsets);
+    }
+    List<List<Detection>> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      Letterbox lb = boxes.get(i);
+      List<Detection> found = new ArrayList<>();
+      for (CenterDecoder.Candidate c : CenterDecoder.decode(peaks, i * grid * grid, sizes, offsets, i * grid * grid * 2,
+          grid, stride, threshold, MAX_DETECTIONS)) {
+        BoundingBox b = lb.toSource(c.x0(), c.y0(), c.x1(), c.y1());
+        if (b.width() >= 1 && b.height() >= 1) {
+          found.add(new Detection(b, Math.min(1.0, Math.max(0.0, c.score()))));
+        }
+      }
+      out.add(found);
+    }
+    return out;
+  }
+
+  private static void read(Result result, String output, float[] into) {
+    TFloat32 t = (TFloat32) result.get(output).orElseThrow(() -> new IllegalStateException("the model has no output " + output));
+    t.asRawTensor().data().asFloats().read(into);
+  }
+
+  @Override
+  public void close() {
+    bundle.close();
+  }
+}
