@@ -6,6 +6,7 @@ import io.aiq.circles.gateway.OpsRoutes;
 import io.aiq.circles.inference.Detector;
 import io.aiq.circles.inference.Detectors;
 import io.aiq.circles.inference.InferenceVerticle;
+import io.aiq.circles.inference.ModelEndpoints;
 import io.aiq.circles.ingest.IngestVerticle;
 import io.aiq.circles.messaging.KafkaHealth;
 import io.aiq.circles.messaging.TopicAdmin;
@@ -45,6 +46,7 @@ public final class AiqApplication {
   private Pool pool;
   private KafkaHealth kafkaHealth;
   private Detector detector;
+  private ModelEndpoints modelEndpoints;
   private GatewayVerticle gateway;
   private ManagementVerticle management;
 
@@ -86,9 +88,12 @@ public final class AiqApplication {
       ready = ready.compose(v -> deploy(new ResultsQueryVerticle(pool)))
           .compose(v -> deploy(new ResultsConsumerVerticle(config, pool, registry)));
     }
+    OpsRoutes ops = new OpsRoutes(liveness, readiness, registry);
     if (config.runs("inference")) {
       ready = ready.compose(v -> {
         detector = Detectors.create(config);
+        modelEndpoints = new ModelEndpoints(vertx, detector, config.inference().workerThreads());
+        ops.add(modelEndpoints);
         readiness.register("detector", promise -> promise.complete(detector.ready()
             ? Status.OK(new JsonObject().put("model", detector.modelName()).put("version", detector.modelVersion()))
             : Status.KO(new JsonObject().put("model", detector.modelName()))));
@@ -98,7 +103,6 @@ public final class AiqApplication {
     if (config.runs("ingest")) {
       ready = ready.compose(v -> deploy(new IngestVerticle(config, pool, registry)));
     }
-    OpsRoutes ops = new OpsRoutes(liveness, readiness, registry);
     if (config.runs("gateway")) {
       ready = ready.compose(v -> {
         gateway = new GatewayVerticle(config, ops, registry);
@@ -160,6 +164,9 @@ public final class AiqApplication {
       }
       if (kafkaHealth != null) {
         closing.add(kafkaHealth.close());
+      }
+      if (modelEndpoints != null) {
+        modelEndpoints.close();
       }
       if (detector != null) {
         detector.close();

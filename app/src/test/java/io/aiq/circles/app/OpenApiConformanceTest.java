@@ -64,7 +64,8 @@ class OpenApiConformanceTest {
       if (op == null) {
         continue;
       }
-      String url = path.replace("{imageId}", imageId).replace("{jobId}", jobId).replace("{objectId}", "0");
+      String url = path.replace("{imageId}", imageId).replace("{jobId}", jobId).replace("{objectId}", "0")
+          .replace("{name}", "dummy");
       HttpResponse<Buffer> r = sys.api.get(url);
       JsonObject responses = op.getJsonObject("responses");
       assertThat(responses.fieldNames()).as("documented statuses of GET " + path).contains(String.valueOf(r.statusCode()));

@@ -48,6 +48,9 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--detector", description = "detector for --mode local, as the 'detector' setting (default: the configuration's)")
   String detector;
 
+  @Option(names = "--model", description = "--mode local with --detector tensorflow: the SavedModel folder (default: the configuration's)")
+  Path model;
+
   @Option(names = "--reprocess", description = "--mode api: ask for a new inference of images uploaded before")
   boolean reprocess;
 
@@ -120,6 +123,9 @@ public final class EvalCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     try {
       JsonObject overrides = detector == null ? new JsonObject() : new JsonObject().put("detector", detector);
+      if (model != null) {
+        overrides.put("model", new JsonObject().put("path", model.toString()));
+      }
       AppConfig config = ConfigLoader.load(vertx, overrides).await(30, TimeUnit.SECONDS);
       return new LocalPredictor(Detectors.create(config));
     } finally {

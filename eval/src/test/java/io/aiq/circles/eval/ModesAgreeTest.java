@@ -20,15 +20,33 @@ import picocli.CommandLine;
 class ModesAgreeTest {
   private static final Path COINS_DEV = Path.of("datasets/coins-dev");
 
+  /** The shipped model, seen from this module's folder (where Maven runs its tests). */
+  static final Path SHIPPED_MODEL = Path.of("../models/circles");
+
   @Test
   void local_and_api_modes_report_identical_figures_with_the_dummy_detector(@TempDir Path dir) throws Exception {
+    JsonObject[] reports = bothModes(dir, "dummy");
+    assertThat(reports[0].getInteger("predictions")).isEqualTo(12);
+  }
+
+  @Test
+  void local_and_api_modes_report_identical_figures_with_the_shipped_model(@TempDir Path dir) throws Exception {
+    JsonObject[] reports = bothModes(dir, "tensorflow");
+    assertThat(reports[1].getJsonObject("model").getString("name")).isEqualTo("circles-centernet");
+    assertThat(reports[0].getJsonObject("thresholds").getJsonObject("0.5").getDouble("f1"))
+        .as("a trained model finds most coins").isGreaterThan(0.5);
+  }
+
+  private static JsonObject[] bothModes(Path dir, String detector) throws Exception {
     Path dataset = smallDataset(dir.resolve("data"), 4);
     Path local = dir.resolve("local");
     Path api = dir.resolve("api");
+    JsonObject model = new JsonObject().put("path", SHIPPED_MODEL.toString());
 
-    assertThat(run("--dataset", dataset.toString(), "--mode", "local", "--detector", "dummy", "--out", local.toString()))
-        .isZero();
-    try (RunningApp sys = RunningApp.start()) {
+    assertThat(run("--dataset", dataset.toString(), "--mode", "local", "--detector", detector, "--model", SHIPPED_MODEL.toString(),
+        "--out", local.toString())).isZero();
+    try (RunningApp sys = new RunningApp(new io.aiq.circles.testing.TestEnv(),
+        new JsonObject().put("detector", detector).put("model", model))) {
       assertThat(run("--dataset", dataset.toString(), "--mode", "api", "--url", "http://127.0.0.1:" + sys.app.httpPort(),
           "--out", api.toString())).isZero();
     }
@@ -37,14 +55,14 @@ class ModesAgreeTest {
     JsonObject b = new JsonObject(Files.readString(api.resolve("report.json")));
     assertThat(b.getInteger("failedImages")).isZero();
     assertThat(b.getString("mode")).isEqualTo("api");
-    assertThat(b.getJsonObject("model").getString("name")).isEqualTo("dummy");
+    assertThat(b.getJsonObject("model")).isEqualTo(a.getJsonObject("model"));
     for (String key : List.of("thresholds", "jaccard", "ap", "bestThreshold", "prCurve", "predictions")) {
       assertThat(b.getValue(key)).as(key).isEqualTo(a.getValue(key));
     }
-    assertThat(a.getInteger("predictions")).isEqualTo(12);
     assertThat(Files.readString(api.resolve("per_image.csv")).lines()).hasSize(5);
     assertThat(Files.list(api.resolve("annotated")).count()).isEqualTo(4);
     assertThat(Files.readString(api.resolve("index.html"))).contains("plots/pr_curve.png", "annotated/");
+    return new JsonObject[] {a, b};
   }
 
   private static int run(String... args) {

@@ -22,7 +22,15 @@ public final class OpsRoutes {
     this.registry = registry;
   }
 
+  private final java.util.List<java.util.function.Consumer<Router>> extra = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Routes another role adds to whichever HTTP server this process runs (the model endpoints). */
+  public void add(java.util.function.Consumer<Router> routes) {
+    extra.add(routes);
+  }
+
   public void mount(Router router) {
+    extra.forEach(r -> r.accept(router));
     router.get("/health/live").handler(HealthCheckHandler.createWithHealthChecks(liveness));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
