@@ -94,9 +94,11 @@ public final class AiqApplication {
         detector = Detectors.create(config);
         modelEndpoints = new ModelEndpoints(vertx, detector, config.inference().workerThreads());
         ops.add(modelEndpoints);
-        readiness.register("detector", promise -> promise.complete(detector.ready()
-            ? Status.OK(new JsonObject().put("model", detector.modelName()).put("version", detector.modelVersion()))
-            : Status.KO(new JsonObject().put("model", detector.modelName()))));
+        // ready() may ask a remote server (kserve): never on the event loop
+        readiness.register("detector", 5000, promise -> vertx.executeBlocking(detector::ready, false)
+            .onComplete(ar -> promise.tryComplete(ar.succeeded() && ar.result()
+                ? Status.OK(new JsonObject().put("model", detector.modelName()).put("version", detector.modelVersion()))
+                : Status.KO(new JsonObject().put("model", detector.modelName())))));
         return deploy(new InferenceVerticle(config, detector, registry));
       });
     }

@@ -13,7 +13,9 @@ public final class Detectors {
     return switch (config.detector()) {
       case "dummy" -> new DummyDetector();
       case "tensorflow" -> tensorflow(config.model());
-      default -> throw new ConfigException("detector: '" + config.detector() + "' is not available (known: dummy, tensorflow)");
+      case "kserve" -> new KServeDetector(java.net.URI.create(config.kserve().url()), config.kserve().model(),
+          config.kserve().protocol(), java.time.Duration.ofMillis(config.kserve().timeoutMs()));
+      default -> throw new ConfigException("detector: '" + config.detector() + "' is not available (known: dummy, tensorflow, kserve)");
     };
   }
 

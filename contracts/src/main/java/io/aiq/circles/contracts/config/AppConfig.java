@@ -16,7 +16,7 @@ import java.util.Set;
  */
 public record AppConfig(Set<String> roles, String detector, Http http, Upload upload, Kafka kafka,
                         Database database, Store store, Inference inference, Results results,
-                        Sweeper sweeper, Cluster cluster, Model model, JsonObject raw) {
+                        Sweeper sweeper, Cluster cluster, Model model, KServe kserve, JsonObject raw) {
 
   public static final Set<String> ALL_ROLES = Set.of("gateway", "ingest", "inference", "results");
 
@@ -59,6 +59,10 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
   public record Model(Path path, int threads, Double scoreThreshold) {
   }
 
+  /** A remote KServe endpoint serving the detector ({@code detector: kserve}). */
+  public record KServe(String url, String model, String protocol, long timeoutMs) {
+  }
+
   public static AppConfig from(JsonObject json) {
     Settings top = new Settings("", json);
     Settings http = Settings.of(json, "http");
@@ -71,6 +75,7 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
     Settings sw = Settings.of(json, "sweeper");
     Settings cl = Settings.of(json, "cluster");
     Settings md = Settings.of(json, "model");
+    Settings ks = Settings.of(json, "kserve");
     return new AppConfig(
         parseRoles(top.string("roles")),
         top.string("detector").trim().toLowerCase(Locale.ROOT),
@@ -96,7 +101,16 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
             cl.string("config-file")),
         new Model(Path.of(md.string("path")), md.integer("threads"),
             md.string("score-threshold").isBlank() ? null : Double.valueOf(md.string("score-threshold"))),
+        new KServe(ks.string("url"), ks.string("model"), kserveProtocol(ks.string("protocol")), ks.longValue("timeout-ms")),
         json.copy());
+  }
+
+  private static String kserveProtocol(String p) {
+    String v = p.trim().toLowerCase(Locale.ROOT);
+    if (!v.equals("v1") && !v.equals("v2")) {
+      throw new ConfigException("kserve.protocol must be v1 or v2, got '" + p + "'");
+    }
+    return v;
   }
 
   static Set<String> parseRoles(String roles) {
