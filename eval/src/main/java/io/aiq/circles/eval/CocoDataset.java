@@ -77,6 +77,17 @@ public record CocoDataset(Path folder, List<Image> images, Set<Integer> categori
     return leaves;
   }
 
+  /** The images whose position in the dataset is {@code fold} modulo {@code folds}, as training holds them out. */
+  public CocoDataset fold(int fold, int folds) {
+    List<Image> kept = new ArrayList<>();
+    for (int i = 0; i < images.size(); i++) {
+      if (i % folds == fold) {
+        kept.add(images.get(i));
+      }
+    }
+    return new CocoDataset(folder, List.copyOf(kept), categories);
+  }
+
   public Path pathOf(Image image) {
     return folder.resolve(image.fileName());
   }

@@ -65,6 +65,13 @@ public final class EvalCommand implements Callable<Integer> {
       defaultValue = "120")
   int timeoutSeconds;
 
+  @Option(names = "--fold", description = "score only the images of this fold (index % folds == fold): the images "
+      + "`just train` held out, for an honest figure of the shipped model (default: all images)")
+  Integer fold;
+
+  @Option(names = "--folds", defaultValue = "5", description = "number of folds for --fold (default: ${DEFAULT-VALUE})")
+  int folds;
+
   @Option(names = "--out", description = "output folder (default: ${DEFAULT-VALUE})", defaultValue = "eval/target/report")
   Path out;
 
@@ -92,12 +99,18 @@ public final class EvalCommand implements Callable<Integer> {
     }
     long t0 = System.nanoTime();
     CocoDataset data = CocoDataset.load(dataset, categories == null ? java.util.Set.of() : new HashSet<>(categories));
+    if (fold != null) {
+      data = data.fold(fold, folds);
+    }
     Report report;
     List<ImagePredictions> results;
     try (Predictor predictor = predictor()) {
       results = EvalRunner.run(data, predictor, concurrency, !noProgress);
       JsonObject run = new JsonObject().put("mode", mode.name()).put("model", predictor.model())
           .put("dataset", new JsonObject().put("path", dataset.toString()));
+      if (fold != null) {
+        run.getJsonObject("dataset").put("fold", fold).put("folds", folds);
+      }
       if (mode == Mode.api) {
         run.put("url", url.toString());
       }

@@ -22,11 +22,12 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void the_defaults_run_every_role_with_the_dummy_detector_on_local_services(Vertx vertx) throws Exception {
+  void the_defaults_run_every_role_with_the_shipped_model_on_local_services(Vertx vertx) throws Exception {
     AppConfig c = load(vertx, Map.of(), null);
 
     assertThat(c.roles()).containsExactlyInAnyOrder("gateway", "ingest", "inference", "results");
-    assertThat(c.detector()).isEqualTo("dummy");
+    assertThat(c.detector()).isEqualTo("tensorflow");
+    assertThat(c.model().path()).hasToString("models/circles");
     assertThat(c.http().port()).isEqualTo(8080);
     assertThat(c.upload().maxBytes()).isEqualTo(20L * 1024 * 1024);
     assertThat(c.upload().maxPixels()).isEqualTo(40_000_000L);
