@@ -165,3 +165,13 @@ train *args:
       mvn -B -q -DskipTests -pl eval -am install
     fi
     exec java -cp "$jar" io.aiq.circles.eval.train.TrainCommand "$@"
+
+# Measure the bare model on this machine: load time, latency, throughput by batch and threads (--soak 10000 for memory)
+bench-model *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    jar=eval/target/aiq-eval.jar
+    if [[ ! -f "$jar" ]] || [[ -n "$(find eval/src eval/pom.xml contracts/src inference-verticle/src -newer "$jar" -print -quit)" ]]; then
+      mvn -B -q -DskipTests -pl eval -am install
+    fi
+    exec java -cp "$jar" io.aiq.circles.eval.train.ModelBenchmark "$@"

@@ -1,0 +1,164 @@
+package io.aiq.circles.eval.train;
+
+import io.aiq.circles.inference.tf.TfDetector;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code just bench-model}: the bare model's speed on this machine, as the inference role runs it
+ * (JPEG decode, letterbox, TensorFlow, decoding of the peaks): load time, single-image latency,
+ * throughput by batch size and threads, and resident memory over many inferences.
+ */
+@Command(name = "aiq-bench-model", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Measures the detector's load time, latency, throughput and memory on this machine.")
+public final class ModelBenchmark implements Callable<Integer> {
+
+  @Option(names = "--model", defaultValue = "models/circles", description = "SavedModel folder (default: ${DEFAULT-VALUE})")
+  Path model;
+
+  @Option(names = "--images", defaultValue = "eval/datasets/coins-dev", description = "folder of JPEG images (default: ${DEFAULT-VALUE})")
+  Path images;
+
+  @Option(names = "--seconds", defaultValue = "8", description = "seconds per throughput measurement (default: ${DEFAULT-VALUE})")
+  int seconds;
+
+  @Option(names = "--soak", defaultValue = "0", description = "inferences for the memory soak (0: skip; the target is 10000)")
+  int soak;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new ModelBenchmark()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    List<byte[]> jpegs = new ArrayList<>();
+    try (Stream<Path> files = Files.list(images)) {
+      for (Path p : files.filter(f -> f.toString().endsWith(".jpg")).sorted().toList()) {
+        jpegs.add(Files.readAllBytes(p));
+      }
+    }
+    int cores = Runtime.getRuntime().availableProcessors();
+    System.out.printf(Locale.ROOT, "machine: %d cores, Java %s; model %s; %d JPEG images from %s%n", cores,
+        System.getProperty("java.version"), model, jpegs.size(), images);
+
+    long t0 = System.nanoTime();
+    try (TfDetector detector = new TfDetector(model, 0, null)) {
+      System.out.printf(Locale.ROOT, "model load: %.2f s%n", (System.nanoTime() - t0) / 1e9);
+      for (int i = 0; i < 20; i++) {
+        detector.detect(List.of(decode(jpegs.get(i % jpegs.size()))));
+      }
+      double[] decodeMs = new double[jpegs.size()];
+      double[] totalMs = new double[jpegs.size()];
+      for (int i = 0; i < jpegs.size(); i++) {
+        long a = System.nanoTime();
+        BufferedImage img = decode(jpegs.get(i));
+        long b = System.nanoTime();
+        detector.detect(List.of(img));
+        long c = System.nanoTime();
+        decodeMs[i] = (b - a) / 1e6;
+        totalMs[i] = (c - a) / 1e6;
+      }
+      System.out.printf(Locale.ROOT, "single image, decode included: median %.1f ms, p95 %.1f ms (JPEG decode median %.1f ms)%n",
+          percentile(totalMs, 0.5), percentile(totalMs, 0.95), percentile(decodeMs, 0.5));
+    }
+    System.out.println("throughput (images/s), decode included; rows: TensorFlow threads x callers, columns: batch size");
+    System.out.printf(Locale.ROOT, "%-18s %8s %8s %8s %8s%n", "threads x callers", "1", "4", "8", "16");
+    for (int[] config : new int[][] {{1, 1}, {2, 1}, {1, 2}}) {
+      try (TfDetector detector = new TfDetector(model, config[0], null)) {
+        StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-18s", config[0] + " x " + config[1]));
+        for (int batch : new int[] {1, 4, 8, 16}) {
+          row.append(String.format(Locale.ROOT, " %8.1f", throughput(detector, jpegs, batch, config[1])));
+        }
+        System.out.println(row);
+      }
+    }
+    if (soak > 0) {
+      soak(jpegs);
+    }
+    return 0;
+  }
+
+  private double throughput(TfDetector detector, List<byte[]> jpegs, int batch, int callers) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(callers);
+    try {
+      long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+      List<Future<Integer>> counts = new ArrayList<>();
+      for (int c = 0; c < callers; c++) {
+        int offset = c * 17;
+        counts.add(pool.submit(() -> {
+          int done = 0;
+          int k = offset;
+          while (System.nanoTime() < deadline) {
+            List<BufferedImage> imgs = new ArrayList<>(batch);
+            for (int b = 0; b < batch; b++) {
+              imgs.add(decode(jpegs.get(k++ % jpegs.size())));
+            }
+            detector.detect(imgs);
+            done += batch;
+          }
+          return done;
+        }));
+      }
+      long start = System.nanoTime();
+      int total = 0;
+      for (Future<Integer> f : counts) {
+        total += f.get();
+      }
+      return total / ((System.nanoTime() - start) / 1e9);
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private void soak(List<byte[]> jpegs) throws Exception {
+    try (TfDetector detector = new TfDetector(model, 0, null)) {
+      long first = 0;
+      for (int i = 1; i <= soak; i++) {
+        detector.detect(List.of(decode(jpegs.get(i % jpegs.size()))));
+        if (i == Math.min(1000, soak) || i % 2000 == 0 || i == soak) {
+          long rss = rssKb();
+          if (first == 0) {
+            first = rss;
+          }
+          System.out.printf(Locale.ROOT, "after %6d inferences: RSS %d MiB (%+.1f %% since %d)%n", i, rss / 1024,
+              100.0 * (rss - first) / first, Math.min(1000, soak));
+        }
+      }
+    }
+  }
+
+  static long rssKb() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    return -1;
+  }
+
+  private static BufferedImage decode(byte[] jpeg) throws IOException {
+    return ImageIO.read(new ByteArrayInputStream(jpeg));
+  }
+
+  private static double percentile(double[] values, double q) {
+    double[] s = values.clone();
+    Arrays.sort(s);
+    return s[(int) Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
+  }
+}
