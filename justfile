@@ -147,31 +147,22 @@ lint:
     echo "justfile format: ok"
 
 # Evaluate a detector on a COCO dataset (coins-dev by default): --mode api, --compare a.json b.json, --help
-eval *args:
-    #!/usr/bin/env bash
-    set -euo pipefail
-    jar=eval/target/aiq-eval.jar
-    if [[ ! -f "$jar" ]] || [[ -n "$(find eval/src eval/pom.xml contracts/src inference-verticle/src -newer "$jar" -print -quit)" ]]; then
-      mvn -B -q -DskipTests -pl eval -am install
-    fi
-    exec java -jar "$jar" "$@"
+eval *args: _eval-jar
+    @java -jar eval/target/aiq-eval.jar "$@"
 
 # Train the coin detector (TensorFlow Java) and export models/circles; --help lists the options
-train *args:
-    #!/usr/bin/env bash
-    set -euo pipefail
-    jar=eval/target/aiq-eval.jar
-    if [[ ! -f "$jar" ]] || [[ -n "$(find eval/src eval/pom.xml contracts/src inference-verticle/src -newer "$jar" -print -quit)" ]]; then
-      mvn -B -q -DskipTests -pl eval -am install
-    fi
-    exec java -cp "$jar" io.aiq.circles.eval.train.TrainCommand "$@"
+train *args: _eval-jar
+    @java -cp eval/target/aiq-eval.jar io.aiq.circles.eval.train.TrainCommand "$@"
 
 # Measure the bare model on this machine: load time, latency, throughput by batch and threads (--soak 10000 for memory)
-bench-model *args:
+bench-model *args: _eval-jar
+    @java -cp eval/target/aiq-eval.jar io.aiq.circles.eval.train.ModelBenchmark "$@"
+
+# (re)build eval/target/aiq-eval.jar when its sources changed
+_eval-jar:
     #!/usr/bin/env bash
     set -euo pipefail
     jar=eval/target/aiq-eval.jar
     if [[ ! -f "$jar" ]] || [[ -n "$(find eval/src eval/pom.xml contracts/src inference-verticle/src -newer "$jar" -print -quit)" ]]; then
       mvn -B -q -DskipTests -pl eval -am install
     fi
-    exec java -cp "$jar" io.aiq.circles.eval.train.ModelBenchmark "$@"
