@@ -135,14 +135,21 @@ public final class ReportWriter {
         new XYSeriesCollection(f1), PlotOrientation.VERTICAL, false, false, false), dir.resolve("f1_threshold.png"));
 
     HistogramDataset hist = new HistogramDataset();
+    List<Color> colours = new ArrayList<>();
     if (!report.truePositiveScores().isEmpty()) {
       hist.addSeries("true positives", report.truePositiveScores().stream().mapToDouble(Double::doubleValue).toArray(), 20, 0, 1);
+      colours.add(TRUTH);
     }
     if (!report.falsePositiveScores().isEmpty()) {
       hist.addSeries("false positives", report.falsePositiveScores().stream().mapToDouble(Double::doubleValue).toArray(), 20, 0, 1);
+      colours.add(PREDICTED);
     }
-    save(ChartFactory.createHistogram("Scores of predictions (IoU 0.5)", "score", "predictions", hist,
-        PlotOrientation.VERTICAL, true, false, false), dir.resolve("score_histogram.png"));
+    JFreeChart histogram = ChartFactory.createHistogram("Scores of predictions (IoU 0.5)", "score", "predictions", hist,
+        PlotOrientation.VERTICAL, true, false, false);
+    for (int s = 0; s < colours.size(); s++) {
+      histogram.getXYPlot().getRenderer().setSeriesPaint(s, colours.get(s));
+    }
+    save(histogram, dir.resolve("score_histogram.png"));
   }
 
   private static void save(JFreeChart chart, Path file) throws IOException {
@@ -160,7 +167,7 @@ public final class ReportWriter {
         .append("<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}")
         .append("td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f4f4f4}")
         .append(".gallery{display:flex;flex-wrap:wrap;gap:12px}.card{width:320px;font-size:13px}")
-        .append(".card img{width:320px;border:1px solid #ccc}.plots img{margin:6px;border:1px solid #ddd}</style></head><body>");
+        .append(".card img{width:320px;border:1px solid #ccc}.plots{display:flex;flex-wrap:wrap}.plots img{margin:6px;border:1px solid #ddd}</style></head><body>");
     JsonObject model = j.getJsonObject("model", new JsonObject());
     sb.append("<h1>AIQ Circles evaluation</h1><p>Model <b>").append(esc(model.getString("name"))).append("</b> ")
         .append(esc(model.getString("version"))).append(", mode ").append(esc(j.getString("mode"))).append(", dataset ")
