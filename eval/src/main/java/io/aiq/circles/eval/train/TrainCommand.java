@@ -52,6 +52,10 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--lr", defaultValue = "0.002", description = "peak learning rate (default: ${DEFAULT-VALUE})")
   float lr;
 
+  @Option(names = "--size-loss-unit", defaultValue = "32", description = "the size error is counted in units of this "
+      + "many pixels; smaller weighs box tightness more (default: ${DEFAULT-VALUE})")
+  float sizeLossUnit;
+
   @Option(names = "--seed", defaultValue = "7", description = "seed of every random choice (default: ${DEFAULT-VALUE})")
   long seed;
 
@@ -104,7 +108,7 @@ public final class TrainCommand implements Callable<Integer> {
       }
       return views;
     };
-    try (Trainer trainer = new Trainer(seed, threads)) {
+    try (Trainer trainer = new Trainer(seed, threads, sizeLossUnit)) {
       double lossSum = 0;
       int lossCount = 0;
       long tStep = System.nanoTime();
@@ -141,7 +145,7 @@ public final class TrainCommand implements Callable<Integer> {
           .put("scoreThreshold", validation.getDouble("scoreThreshold", 0.3))
           .put("validation", validation)
           .put("training", new JsonObject().put("dataset", dataset.toString()).put("images", train.size())
-              .put("heldOutFold", valFold).put("folds", folds).put("steps", steps).put("batch", batch).put("lr", lr)
+              .put("heldOutFold", valFold).put("folds", folds).put("steps", steps).put("batch", batch).put("lr", lr).put("sizeLossUnit", sizeLossUnit)
               .put("seed", seed).put("seconds", (System.nanoTime() - t0) / 1e9).put("finishedAt", Instant.now().toString()));
       Files.writeString(out.resolve("model.json"), card.encodePrettily());
       System.out.println("exported " + out.toAbsolutePath());

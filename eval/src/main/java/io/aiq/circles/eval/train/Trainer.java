@@ -60,6 +60,14 @@ public final class Trainer implements AutoCloseable {
   private int step;
 
   public Trainer(long seed, int threads) {
+    this(seed, threads, CenterNet.SIZE_UNIT);
+  }
+
+  /**
+   * @param sizeLossUnit the size error is counted in units of this many input pixels: smaller
+   *     weighs box size more against the heatmap
+   */
+  public Trainer(long seed, int threads, float sizeLossUnit) {
     net = new CenterNet(graph, seed);
     tf = net.ops();
     images = net.imagesPlaceholder("train_images");
@@ -75,7 +83,7 @@ public final class Trainer implements AutoCloseable {
     learningRate = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     beta1Power = tf.withName("beta1_power").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     beta2Power = tf.withName("beta2_power").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
-    loss = tf.withName("loss").identity(loss(out));
+    loss = tf.withName("loss").identity(loss(out, sizeLossUnit));
 
     List<Variable<TFloat32>> vars = net.trainableVariables();
     Output<?>[] xs = vars.stream().map(Variable::asOutput).toArray(Output<?>[]::new);
@@ -107,8 +115,8 @@ public final class Trainer implements AutoCloseable {
     return tf.withName(name).placeholder(TFloat32.class, Placeholder.shape(shape));
   }
 
-  /** Focal loss on the heatmap (CenterNet's), plus L1 on size (in 32-pixel units) and offset at the centres. */
-  private Operand<TFloat32> loss(CenterNet.Heads out) {
+  /** Focal loss on the heatmap (CenterNet's), plus L1 on size (in {@code sizeLossUnit} pixels) and offset at the centres. */
+  private Operand<TFloat32> loss(CenterNet.Heads out, float sizeLossUnit) {
     Operand<TFloat32> one = tf.constant(1f);
     Operand<TFloat32> p = tf.clipByValue(tf.math.sigmoid(out.heatmapLogits()), tf.constant(1e-4f), tf.constant(1f - 1e-4f));
     Operand<TFloat32> q = tf.math.sub(one, p);
@@ -118,7 +126,7 @@ public final class Trainer implements AutoCloseable {
     Operand<TFloat32> numPos = tf.math.maximum(sum(posMask), one);
     Operand<TFloat32> focal = tf.math.neg(tf.math.div(tf.math.add(sum(pos), sum(neg)), numPos));
     Operand<TFloat32> sizeL1 = tf.math.div(sum(tf.math.mul(tf.math.abs(tf.math.sub(out.sizes(), sizes)), regMask)),
-        tf.math.mul(numPos, tf.constant(CenterNet.SIZE_UNIT)));
+        tf.math.mul(numPos, tf.constant(sizeLossUnit)));
     Operand<TFloat32> offL1 = tf.math.div(sum(tf.math.mul(tf.math.abs(tf.math.sub(out.offsets(), offsets)), regMask)), numPos);
     return tf.math.add(focal, tf.math.add(sizeL1, offL1));
   }
