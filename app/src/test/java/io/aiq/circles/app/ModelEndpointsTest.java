@@ -96,6 +96,8 @@ class ModelEndpointsTest {
     assertThat(sys.api.get("/v2/models/other").statusCode()).isEqualTo(404);
     Buffer huge = Buffer.buffer("{\"instances\": [{\"image\": {\"b64\": \"");
     huge.appendBuffer(Buffer.buffer(new byte[29 * 1024 * 1024]));
-    assertThat(post("/v1/models/dummy:predict", huge).statusCode()).isEqualTo(413);
+    HttpResponse<Buffer> tooLarge = post("/v1/models/dummy:predict", huge);
+    assertThat(tooLarge.statusCode()).isEqualTo(413);
+    assertThat(tooLarge.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("payload_too_large");
   }
 }

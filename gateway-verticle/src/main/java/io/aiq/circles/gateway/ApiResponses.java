@@ -1,5 +1,6 @@
 package io.aiq.circles.gateway;
 
+import io.aiq.circles.contracts.ApiException;
 import io.aiq.circles.contracts.ErrorCode;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
@@ -30,7 +31,7 @@ final class ApiResponses {
   }
 
   static void failure(RoutingContext ctx, Throwable failure) {
-    if (failure instanceof UploadRejected r) {
+    if (failure instanceof ApiException r) {
       error(ctx, r.code(), r.getMessage());
       return;
     }

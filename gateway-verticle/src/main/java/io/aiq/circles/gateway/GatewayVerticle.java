@@ -77,6 +77,7 @@ public final class GatewayVerticle extends VerticleBase {
         "no such resource: " + ctx.request().method() + " " + ctx.request().path()));
     router.errorHandler(405, ctx -> ApiResponses.error(ctx, ErrorCode.METHOD_NOT_ALLOWED,
         ctx.request().method() + " is not allowed on " + ctx.request().path()));
+    router.errorHandler(413, ctx -> ApiResponses.error(ctx, ErrorCode.PAYLOAD_TOO_LARGE, "the request body is too large"));
     router.errorHandler(500, ctx -> {
       LOG.error("unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
       ApiResponses.error(ctx, ErrorCode.INTERNAL, "internal error");

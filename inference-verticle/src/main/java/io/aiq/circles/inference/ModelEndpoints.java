@@ -1,5 +1,6 @@
 package io.aiq.circles.inference;
 
+import io.aiq.circles.contracts.ApiException;
 import io.aiq.circles.contracts.Detection;
 import io.aiq.circles.contracts.ErrorCode;
 import io.vertx.core.Future;
@@ -188,30 +189,21 @@ public final class ModelEndpoints implements Consumer<Router> {
         try {
           bytes = Base64.getDecoder().decode(b64.replaceAll("\\s", ""));
         } catch (IllegalArgumentException e) {
-          throw new BadImage(ErrorCode.BAD_REQUEST, "an image is not valid base64");
+          throw new ApiException(ErrorCode.BAD_REQUEST, "an image is not valid base64");
         }
         try {
           decoded.add(ImageDecoder.decode(bytes));
         } catch (ImageDecoder.CorruptImageException e) {
-          throw new BadImage(ErrorCode.CORRUPT_IMAGE, e.getMessage());
+          throw new ApiException(ErrorCode.CORRUPT_IMAGE, e.getMessage());
         }
       }
       return detector.detect(decoded);
     }, false);
   }
 
-  private static final class BadImage extends RuntimeException {
-    final ErrorCode code;
-
-    BadImage(ErrorCode code, String message) {
-      super(message, null, false, false);
-      this.code = code;
-    }
-  }
-
   private static void failure(RoutingContext ctx, Throwable e) {
-    if (e instanceof BadImage b) {
-      error(ctx, b.code, b.getMessage());
+    if (e instanceof ApiException b) {
+      error(ctx, b.code(), b.getMessage());
     } else {
       error(ctx, ErrorCode.INTERNAL, "the detector failed: " + e.getMessage());
     }

@@ -2,6 +2,7 @@ package io.aiq.circles.results;
 
 import static io.aiq.circles.contracts.EventBusAddresses.*;
 
+import io.aiq.circles.contracts.ApiException;
 import io.aiq.circles.contracts.ErrorCode;
 import io.aiq.circles.persistence.ImageView;
 import io.aiq.circles.persistence.JobView;
@@ -60,8 +61,8 @@ public final class ResultsQueryVerticle extends VerticleBase {
       result = Future.failedFuture(e);
     }
     result.onSuccess(msg::reply).onFailure(e -> {
-      if (e instanceof ApiError a) {
-        msg.fail(a.code.status(), a.code.failureMessage(a.getMessage()));
+      if (e instanceof ApiException a) {
+        msg.fail(a.code().status(), a.code().failureMessage(a.getMessage()));
       } else {
         LOG.warn("query failed: {}", e.toString());
         msg.fail(503, ErrorCode.UNAVAILABLE.failureMessage("the database is unavailable"));
@@ -74,7 +75,7 @@ public final class ResultsQueryVerticle extends VerticleBase {
     UUID jobId = UUID.fromString(q.getString("jobId"));
     long deadline = System.currentTimeMillis() + q.getLong("waitMillis", 0L);
     return repository.job(jobId).compose(found -> {
-      JobView job = found.orElseThrow(() -> new ApiError(ErrorCode.NOT_FOUND, "no job " + jobId));
+      JobView job = found.orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "no job " + jobId));
       if (job.status().terminal() || System.currentTimeMillis() >= deadline) {
         return Future.succeededFuture(ResultViews.job(job));
       }
@@ -86,7 +87,7 @@ public final class ResultsQueryVerticle extends VerticleBase {
     Promise<Void> tick = Promise.promise();
     vertx.setTimer(Math.max(1, Math.min(delay, deadline - System.currentTimeMillis())), t -> tick.complete());
     return tick.future().compose(v -> repository.job(jobId)).compose(found -> {
-      JobView job = found.orElseThrow(() -> new ApiError(ErrorCode.NOT_FOUND, "no job " + jobId));
+      JobView job = found.orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "no job " + jobId));
       if (job.status().terminal() || System.currentTimeMillis() >= deadline) {
         return Future.succeededFuture(job);
       }
@@ -96,7 +97,7 @@ public final class ResultsQueryVerticle extends VerticleBase {
 
   private Future<ImageView> findImage(String imageId) {
     return repository.image(imageId).map(found ->
-        found.orElseThrow(() -> new ApiError(ErrorCode.NOT_FOUND, "no image " + imageId)));
+        found.orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "no image " + imageId)));
   }
 
   private Future<JsonObject> image(JsonObject q) {
@@ -113,10 +114,10 @@ public final class ResultsQueryVerticle extends VerticleBase {
     int objectId = q.getInteger("objectId");
     return findImage(q.getString("imageId")).compose(img -> {
       if (img.resultJobId() == null) {
-        return Future.failedFuture(new ApiError(ErrorCode.NOT_FOUND, "image " + img.imageId() + " has no results yet"));
+        return Future.failedFuture(new ApiException(ErrorCode.NOT_FOUND, "image " + img.imageId() + " has no results yet"));
       }
       return repository.detection(img.resultJobId(), objectId).map(found -> ResultViews.object(img, found.orElseThrow(
-          () -> new ApiError(ErrorCode.NOT_FOUND, "image " + img.imageId() + " has no object " + objectId))));
+          () -> new ApiException(ErrorCode.NOT_FOUND, "image " + img.imageId() + " has no object " + objectId))));
     });
   }
 
@@ -146,17 +147,7 @@ public final class ResultsQueryVerticle extends VerticleBase {
       }
       return Long.parseLong(s.substring(1));
     } catch (IllegalArgumentException e) {
-      throw new ApiError(ErrorCode.BAD_REQUEST, "cursor is not one this API gave out");
-    }
-  }
-
-  /** A query answer that is an API error (404, 400), not an outage. */
-  static final class ApiError extends RuntimeException {
-    final ErrorCode code;
-
-    ApiError(ErrorCode code, String message) {
-      super(message, null, false, false);
-      this.code = code;
+      throw new ApiException(ErrorCode.BAD_REQUEST, "cursor is not one this API gave out");
     }
   }
 }
