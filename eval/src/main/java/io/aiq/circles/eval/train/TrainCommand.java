@@ -52,7 +52,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--lr", defaultValue = "0.002", description = "peak learning rate (default: ${DEFAULT-VALUE})")
   float lr;
 
-  @Option(names = "--size-loss-unit", defaultValue = "32", description = "the size error is counted in units of this "
+  @Option(names = "--size-loss-unit", defaultValue = "8", description = "the size error is counted in units of this "
       + "many pixels; smaller weighs box tightness more (default: ${DEFAULT-VALUE})")
   float sizeLossUnit;
 
@@ -71,7 +71,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--limit", defaultValue = "0", description = "use only the first N images (for quick checks)")
   int limit;
 
-  @Option(names = "--version", defaultValue = "1", description = "the model version to record (default: ${DEFAULT-VALUE})")
+  @Option(names = "--version", defaultValue = "2", description = "the model version to record (default: ${DEFAULT-VALUE})")
   String modelVersion;
 
   public static void main(String[] args) {
