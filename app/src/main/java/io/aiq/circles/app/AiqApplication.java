@@ -42,7 +42,6 @@ public final class AiqApplication {
   private final HealthChecks liveness;
   private final HealthChecks readiness;
   private final List<String> deployments = new ArrayList<>();
-  private final List<Deployable> verticles = new ArrayList<>();
   private Pool pool;
   private KafkaHealth kafkaHealth;
   private Detector detector;
@@ -122,7 +121,6 @@ public final class AiqApplication {
   private Future<Void> deploy(Deployable verticle) {
     return vertx.deployVerticle(verticle).onSuccess(id -> {
       deployments.add(id);
-      verticles.add(verticle);
     }).mapEmpty();
   }
 
@@ -133,15 +131,6 @@ public final class AiqApplication {
 
   public AppConfig config() {
     return config;
-  }
-
-  /** The deployed verticles, in deployment order (tests reach in to crash one). */
-  public List<Deployable> verticles() {
-    return Collections.unmodifiableList(verticles);
-  }
-
-  public HealthChecks readiness() {
-    return readiness;
   }
 
   /**

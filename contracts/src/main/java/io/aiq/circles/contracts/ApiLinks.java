@@ -19,10 +19,6 @@ public final class ApiLinks {
     return "/images/" + imageId + "/objects";
   }
 
-  public static String object(String imageId, int objectId) {
-    return objects(imageId) + "/" + objectId;
-  }
-
   public static JsonObject forJob(Object jobId, String imageId) {
     return new JsonObject().put("job", job(jobId)).put("image", image(imageId)).put("objects", objects(imageId));
   }

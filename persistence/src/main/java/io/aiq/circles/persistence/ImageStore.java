@@ -53,10 +53,6 @@ public final class ImageStore {
     return fs.readFile(resolve(ref).toString());
   }
 
-  public Future<Boolean> exists(String ref) {
-    return fs.exists(resolve(ref).toString());
-  }
-
   /** The file of a reference; a reference that would leave the store's root is refused. */
   public Path resolve(String ref) {
     Path p = root.resolve(ref).normalize();

@@ -91,12 +91,4 @@ public final class TopicProbe {
     throw new AssertionError("group " + group + " did not commit past " + topic + "-" + partition + "@" + offset
         + " within " + timeout);
   }
-
-  public static long endOffset(String topic, int partition) {
-    Properties p = KafkaFixture.clientProperties();
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
-      TopicPartition tp = new TopicPartition(topic, partition);
-      return consumer.endOffsets(List.of(tp)).get(tp);
-    }
-  }
 }

@@ -206,10 +206,6 @@ public final class Trainer implements AutoCloseable {
     session.save(prefix.toString());
   }
 
-  public int stepCount() {
-    return step;
-  }
-
   static TFloat32 tensor(float[] data, long... shape) {
     return TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(data, true, false));
   }
