@@ -4,6 +4,10 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 set positional-arguments
 
+# TensorFlow's oneDNN kernels make the detector about 1.5x faster on x86 CPUs; TensorFlow turns them
+# on by itself only on some Intel CPUs. Set TF_ENABLE_ONEDNN_OPTS=0 to compare.
+export TF_ENABLE_ONEDNN_OPTS := env_var_or_default("TF_ENABLE_ONEDNN_OPTS", "1")
+
 # HTTP ports when the roles run as separate processes (non-gateway roles serve only
 # /health/* and /metrics there). `just dev` uses AIQ_HTTP_PORT, default 8080.
 gateway_port := "8080"

@@ -22,6 +22,7 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,8 +33,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Consumes {@link ImageSubmitted} in a consumer group and answers each with
- * {@link DetectionsCompleted} or {@link DetectionFailed}. A poll is one micro-batch: its images are
- * decoded and run through the detector together on a worker thread, never on the event loop. Offsets
+ * {@link DetectionsCompleted} or {@link DetectionFailed}. A micro-batch is up to
+ * {@code inference.batch-size} images, or those that arrived within {@code inference.batch-wait-ms}
+ * of its first: its images are decoded and run through the detector on worker threads, never on
+ * the event loop. Offsets
  * are committed only after every output of the batch was acknowledged by the broker; if any was not,
  * the whole batch runs again (the results role absorbs the repeats).
  */
@@ -69,7 +72,8 @@ public final class InferenceVerticle extends VerticleBase {
         config.kafka().group(ROLE), clientId, config.inference().batchSize());
     consumerMetrics = KafkaMetrics.bind(consumer, registry, ROLE);
     loop = new ConsumerLoop(vertx, consumer, List.of(topics.imagesSubmitted()), config.kafka().pollTimeout(),
-        this::handle, new Backoff(config.inference().retryBackoffMs(), 10_000), ROLE);
+        this::handle, new Backoff(config.inference().retryBackoffMs(), 10_000), ROLE)
+        .withBatchWindow(config.inference().batchSize(), Duration.ofMillis(config.inference().batchWaitMs()));
     return loop.start();
   }
 

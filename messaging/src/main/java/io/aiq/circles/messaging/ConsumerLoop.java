@@ -53,6 +53,8 @@ public final class ConsumerLoop {
   private final String name;
   private final Promise<Void> finished = Promise.promise();
   private volatile boolean running;
+  private int windowRecords;
+  private long windowMillis;
 
   public ConsumerLoop(Vertx vertx, KafkaConsumer<String, Buffer> consumer, Collection<String> topics,
                       Duration pollTimeout, BatchHandler handler, Backoff backoff, String name) {
@@ -63,6 +65,18 @@ public final class ConsumerLoop {
     this.handler = handler;
     this.backoff = backoff;
     this.name = name;
+  }
+
+  /**
+   * Makes each batch up to {@code maxRecords} records, or what arrived within {@code maxWait} of the
+   * first: after a poll that brings fewer, the loop polls again until either is reached. Without a
+   * window a batch is what one poll returns. {@code maxRecords} should not exceed the consumer's
+   * {@code max.poll.records}; records polled beyond it are sought back and come in the next batch.
+   */
+  public ConsumerLoop withBatchWindow(int maxRecords, Duration maxWait) {
+    this.windowRecords = maxRecords;
+    this.windowMillis = maxWait.toMillis();
+    return this;
   }
 
   public Future<Void> start() {
@@ -98,6 +112,7 @@ public final class ConsumerLoop {
       return;
     }
     consumer.poll(pollTimeout)
+        .compose(this::fill)
         .compose(this::process)
         .onComplete(ar -> {
           long delay;
@@ -117,14 +132,56 @@ public final class ConsumerLoop {
         });
   }
 
-  /** @return the delay before the next poll */
-  private Future<Long> process(KafkaConsumerRecords<String, Buffer> polled) {
-    if (polled.isEmpty()) {
-      return Future.succeededFuture(0L);
-    }
+  /** Completes a polled batch up to the window (see {@link #withBatchWindow}). */
+  private Future<List<KafkaConsumerRecord<String, Buffer>>> fill(KafkaConsumerRecords<String, Buffer> polled) {
     List<KafkaConsumerRecord<String, Buffer>> records = new ArrayList<>(polled.size());
     for (int i = 0; i < polled.size(); i++) {
       records.add(polled.recordAt(i));
+    }
+    if (records.isEmpty() || windowRecords <= 0) {
+      return Future.succeededFuture(records);
+    }
+    return fill(records, System.nanoTime() + windowMillis * 1_000_000);
+  }
+
+  private Future<List<KafkaConsumerRecord<String, Buffer>>> fill(List<KafkaConsumerRecord<String, Buffer>> records,
+                                                                 long deadline) {
+    long left = (deadline - System.nanoTime()) / 1_000_000;
+    if (records.size() >= windowRecords || left <= 0 || !running) {
+      return trim(records);
+    }
+    return consumer.poll(Duration.ofMillis(left))
+        .compose(more -> {
+          for (int i = 0; i < more.size(); i++) {
+            records.add(more.recordAt(i));
+          }
+          return fill(records, deadline);
+        })
+        // what was polled is never dropped: the consumer's position is already past it
+        .recover(e -> Future.succeededFuture(records));
+  }
+
+  /** Keeps the window's first records; the rest are sought back, so they come in the next batch. */
+  private Future<List<KafkaConsumerRecord<String, Buffer>>> trim(List<KafkaConsumerRecord<String, Buffer>> records) {
+    if (records.size() <= windowRecords) {
+      return Future.succeededFuture(records);
+    }
+    Map<TopicPartition, Long> firstLeftOut = new HashMap<>();
+    for (KafkaConsumerRecord<String, Buffer> r : records.subList(windowRecords, records.size())) {
+      firstLeftOut.putIfAbsent(new TopicPartition(r.topic(), r.partition()), r.offset());
+    }
+    List<Future<Void>> seeks = new ArrayList<>();
+    firstLeftOut.forEach((tp, offset) -> seeks.add(consumer.seek(tp, offset)));
+    return Future.all(seeks)
+        .<List<KafkaConsumerRecord<String, Buffer>>>map(v -> new ArrayList<>(records.subList(0, windowRecords)))
+        // a partition revoked meanwhile cannot be sought: process everything, repeats are absorbed downstream
+        .recover(e -> Future.succeededFuture(records));
+  }
+
+  /** @return the delay before the next poll */
+  private Future<Long> process(List<KafkaConsumerRecord<String, Buffer>> records) {
+    if (records.isEmpty()) {
+      return Future.succeededFuture(0L);
     }
     Future<Integer> handled;
     try {

@@ -41,7 +41,7 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
   public record Store(Path root) {
   }
 
-  public record Inference(int batchSize, int workerThreads, int maxAttempts, long retryBackoffMs) {
+  public record Inference(int batchSize, long batchWaitMs, int workerThreads, int maxAttempts, long retryBackoffMs) {
   }
 
   public record Results(int batchSize, long retryBackoffMs, long retryBackoffMaxMs) {
@@ -90,7 +90,7 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
         new Database(db.string("url"), db.string("user"), db.string("password"), db.integer("pool-size"),
             db.integer("max-wait-queue"), db.integer("connect-timeout-ms"), db.bool("migrate")),
         new Store(Path.of(store.string("root"))),
-        new Inference(inf.integer("batch-size"), inf.integer("worker-threads"), inf.integer("max-attempts"),
+        new Inference(inf.integer("batch-size"), inf.longValue("batch-wait-ms"), inf.integer("worker-threads"), inf.integer("max-attempts"),
             inf.longValue("retry-backoff-ms")),
         new Results(res.integer("batch-size"), res.longValue("retry-backoff-ms"),
             res.longValue("retry-backoff-max-ms")),

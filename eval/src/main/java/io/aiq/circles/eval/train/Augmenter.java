@@ -2,26 +2,47 @@ package io.aiq.circles.eval.train;
 
 import io.aiq.circles.contracts.BoundingBox;
 import io.aiq.circles.inference.tf.Letterbox;
+import java.awt.Color;
+import java.awt.GradientPaint;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
+import java.awt.Shape;
+import java.awt.geom.AffineTransform;
+import java.awt.geom.Ellipse2D;
 import java.awt.image.BufferedImage;
+import java.awt.image.ConvolveOp;
+import java.awt.image.Kernel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
 /**
  * Makes a new training view of a sample: a random crop (scale and aspect), placed at a random size
- * and position in the square input, one of the 8 flips/rotations by quarter turns, colour and
- * contrast jitter and sensor noise. Coins whose centre leaves the crop are dropped; the rest are
- * clipped to it.
+ * and position in the square input and sometimes rotated by any angle; real coins cut from other
+ * training photos pasted onto it, or onto a new background (a coin-free patch of a photo, a
+ * gradient or a plain colour); sometimes blur; one of the 8 flips/rotations by quarter turns; colour
+ * and contrast jitter and sensor noise. Coins whose centre leaves the crop or the input are dropped;
+ * the rest are clipped to it.
  */
 public final class Augmenter {
+  static final double P_ROTATE = 0.4;
+  static final double P_PASTE = 0.3;
+  static final double P_NEW_BACKGROUND = 0.12;
+  static final double P_BLUR = 0.2;
+
   private final Random random;
   private final int size;
+  private final List<Sample> donors;
 
   public Augmenter(Random random, int size) {
+    this(random, size, List.of());
+  }
+
+  /** @param donors photos whose coins may be cut out and pasted into views (the training set) */
+  public Augmenter(Random random, int size, List<Sample> donors) {
     this.random = random;
     this.size = size;
+    this.donors = donors.stream().filter(d -> !d.coins().isEmpty()).toList();
   }
 
   /** An input ({@code size × size × 3} RGB floats in [0, 1]) and its coins in input pixels. */
@@ -29,6 +50,37 @@ public final class Augmenter {
   }
 
   public View augment(Sample s) {
+    BufferedImage canvas = new BufferedImage(size, size, BufferedImage.TYPE_3BYTE_BGR);
+    Graphics2D g = canvas.createGraphics();
+    g.setColor(Letterbox.PAD);
+    g.fillRect(0, 0, size, size);
+    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    List<BoundingBox> coins = new ArrayList<>();
+    if (!donors.isEmpty() && random.nextDouble() < P_NEW_BACKGROUND) {
+      paintBackground(g);
+      paste(g, coins, 2 + random.nextInt(7));
+    } else {
+      place(g, s, coins);
+      if (!donors.isEmpty() && random.nextDouble() < P_PASTE) {
+        paste(g, coins, 1 + random.nextInt(3));
+      }
+    }
+    g.dispose();
+    if (random.nextDouble() < P_BLUR) {
+      canvas = blur(canvas, uniform(0.5, 1.5));
+    }
+
+    float[] pixels = new float[size * size * 3];
+    Letterbox.toRgbFloats(canvas, pixels, 0);
+    int symmetry = random.nextInt(8);
+    pixels = transform(pixels, symmetry);
+    List<BoundingBox> out = coins.stream().map(b -> transform(b, symmetry)).toList();
+    jitter(pixels);
+    return new View(pixels, out);
+  }
+
+  /** Draws a random crop of the sample, scaled, placed and maybe rotated; adds its coins. */
+  private void place(Graphics2D g, Sample s, List<BoundingBox> coins) {
     int w = s.image().getWidth();
     int h = s.image().getHeight();
     double cw = w * uniform(0.55, 1.0);
@@ -40,17 +92,18 @@ public final class Augmenter {
     double dh = ch * scale;
     double px = random.nextDouble() * (size - dw);
     double py = random.nextDouble() * (size - dh);
+    double angle = random.nextDouble() < P_ROTATE ? uniform(-Math.PI, Math.PI) : 0;
+    double rx = px + dw / 2;
+    double ry = py + dh / 2;
 
-    BufferedImage canvas = new BufferedImage(size, size, BufferedImage.TYPE_3BYTE_BGR);
-    Graphics2D g = canvas.createGraphics();
-    g.setColor(Letterbox.PAD);
-    g.fillRect(0, 0, size, size);
-    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    AffineTransform saved = g.getTransform();
+    g.rotate(angle, rx, ry);
     g.drawImage(s.image(), (int) Math.round(px), (int) Math.round(py), (int) Math.round(px + dw), (int) Math.round(py + dh),
         (int) Math.round(x0), (int) Math.round(y0), (int) Math.round(x0 + cw), (int) Math.round(y0 + ch), null);
-    g.dispose();
+    g.setTransform(saved);
 
-    List<BoundingBox> coins = new ArrayList<>();
+    double cos = Math.cos(angle);
+    double sin = Math.sin(angle);
     for (BoundingBox b : s.coins()) {
       double cx = (b.xmin() + b.xmax()) / 2;
       double cy = (b.ymin() + b.ymax()) / 2;
@@ -61,18 +114,120 @@ public final class Augmenter {
       double by0 = (Math.max(b.ymin(), y0) - y0) * scale + py;
       double bx1 = (Math.min(b.xmax(), x0 + cw) - x0) * scale + px;
       double by1 = (Math.min(b.ymax(), y0 + ch) - y0) * scale + py;
-      if (bx1 - bx0 >= 2 && by1 - by0 >= 2) {
-        coins.add(new BoundingBox(bx0, by0, bx1, by1));
+      // a coin is an ellipse filling its box: turned, its box is the turned ellipse's
+      double mx = (bx0 + bx1) / 2 - rx;
+      double my = (by0 + by1) / 2 - ry;
+      double ncx = rx + mx * cos - my * sin;
+      double ncy = ry + mx * sin + my * cos;
+      double a = (bx1 - bx0) / 2;
+      double c = (by1 - by0) / 2;
+      double hw = Math.sqrt(a * a * cos * cos + c * c * sin * sin);
+      double hh = Math.sqrt(a * a * sin * sin + c * c * cos * cos);
+      if (ncx < 0 || ncx > size || ncy < 0 || ncy > size) {
+        continue;
+      }
+      BoundingBox turned = new BoundingBox(Math.max(0, ncx - hw), Math.max(0, ncy - hh), Math.min(size, ncx + hw),
+          Math.min(size, ncy + hh));
+      if (turned.width() >= 2 && turned.height() >= 2) {
+        coins.add(turned);
       }
     }
+  }
 
-    float[] pixels = new float[size * size * 3];
-    Letterbox.toRgbFloats(canvas, pixels, 0);
-    int symmetry = random.nextInt(8);
-    pixels = transform(pixels, symmetry);
-    coins = coins.stream().map(b -> transform(b, symmetry)).toList();
-    jitter(pixels);
-    return new View(pixels, coins);
+  /**
+   * Pastes up to {@code count} real coins, cut from donor photos along the ellipse of their box, at
+   * random sizes where they cover no other coin.
+   */
+  private void paste(Graphics2D g, List<BoundingBox> coins, int count) {
+    for (int k = 0; k < count; k++) {
+      Sample donor = donors.get(random.nextInt(donors.size()));
+      BoundingBox src = donor.coins().get(random.nextInt(donor.coins().size()));
+      int sx0 = (int) Math.floor(src.xmin());
+      int sy0 = (int) Math.floor(src.ymin());
+      int sx1 = Math.min(donor.image().getWidth(), (int) Math.ceil(src.xmax()));
+      int sy1 = Math.min(donor.image().getHeight(), (int) Math.ceil(src.ymax()));
+      // coins cut by their photo's edge are not whole ellipses
+      boolean whole = src.xmin() > 1 && src.ymin() > 1 && src.xmax() < donor.image().getWidth() - 1
+          && src.ymax() < donor.image().getHeight() - 1;
+      if (!whole || sx1 - sx0 < 8 || sy1 - sy0 < 8) {
+        continue;
+      }
+      double scale = uniform(12, 110) / Math.max(src.width(), src.height());
+      double w = src.width() * scale;
+      double h = src.height() * scale;
+      if (w >= size || h >= size) {
+        continue;
+      }
+      for (int attempt = 0; attempt < 10; attempt++) {
+        double x = random.nextDouble() * (size - w);
+        double y = random.nextDouble() * (size - h);
+        BoundingBox b = new BoundingBox(x, y, x + w, y + h);
+        if (coins.stream().anyMatch(o -> o.xmin() < b.xmax() + 2 && b.xmin() < o.xmax() + 2 && o.ymin() < b.ymax() + 2
+            && b.ymin() < o.ymax() + 2)) {
+          continue;
+        }
+        Shape savedClip = g.getClip();
+        g.setClip(new Ellipse2D.Double(x, y, w, h));
+        AffineTransform at = new AffineTransform();
+        at.translate(x - (src.xmin() - sx0) * scale, y - (src.ymin() - sy0) * scale);
+        at.scale(scale, scale);
+        g.drawImage(donor.image().getSubimage(sx0, sy0, sx1 - sx0, sy1 - sy0), at, null);
+        g.setClip(savedClip);
+        coins.add(b);
+        break;
+      }
+    }
+  }
+
+  /** A new background: an enlarged coin-free patch of a photo, a gradient, or a plain colour. */
+  private void paintBackground(Graphics2D g) {
+    double kind = random.nextDouble();
+    if (kind < 0.5) {
+      for (int attempt = 0; attempt < 10; attempt++) {
+        Sample donor = donors.get(random.nextInt(donors.size()));
+        int w = donor.image().getWidth();
+        int h = donor.image().getHeight();
+        int side = (int) (Math.min(w, h) * uniform(0.1, 0.4));
+        int x = random.nextInt(Math.max(1, w - side));
+        int y = random.nextInt(Math.max(1, h - side));
+        if (side >= 8 && donor.coins().stream().noneMatch(b -> b.xmin() < x + side && x < b.xmax() && b.ymin() < y + side
+            && y < b.ymax())) {
+          g.drawImage(donor.image(), 0, 0, size, size, x, y, x + side, y + side, null);
+          return;
+        }
+      }
+    }
+    if (kind < 0.8) {
+      g.setPaint(new GradientPaint((float) uniform(0, size), (float) uniform(0, size), randomColour(),
+          (float) uniform(0, size), (float) uniform(0, size), randomColour()));
+    } else {
+      g.setPaint(randomColour());
+    }
+    g.fillRect(0, 0, size, size);
+  }
+
+  private Color randomColour() {
+    return new Color(random.nextInt(256), random.nextInt(256), random.nextInt(256));
+  }
+
+  /** A Gaussian blur of the given sigma (in pixels), as a camera out of focus gives. */
+  private static BufferedImage blur(BufferedImage image, double sigma) {
+    int r = (int) Math.ceil(2 * sigma);
+    int n = 2 * r + 1;
+    float[] k = new float[n * n];
+    double total = 0;
+    for (int y = 0; y < n; y++) {
+      for (int x = 0; x < n; x++) {
+        double v = Math.exp(-((x - r) * (x - r) + (y - r) * (y - r)) / (2 * sigma * sigma));
+        k[y * n + x] = (float) v;
+        total += v;
+      }
+    }
+    for (int i = 0; i < k.length; i++) {
+      k[i] /= (float) total;
+    }
+    BufferedImage out = new BufferedImage(image.getWidth(), image.getHeight(), image.getType());
+    return new ConvolveOp(new Kernel(n, n, k), ConvolveOp.EDGE_NO_OP, null).filter(image, out);
   }
 
   /** The view of a sample with no randomness: the plain letterbox, as served. */

@@ -1,8 +1,11 @@
 package io.aiq.circles.eval.train;
 
 import io.aiq.circles.inference.tf.TfDetector;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +41,10 @@ public final class ModelBenchmark implements Callable<Integer> {
   @Option(names = "--seconds", defaultValue = "8", description = "seconds per throughput measurement (default: ${DEFAULT-VALUE})")
   int seconds;
 
+  @Option(names = "--size", defaultValue = "512x384", description = "re-encode every image as a JPEG of this size, "
+      + "WIDTHxHEIGHT, as the speed targets are stated; 'original' keeps the files (default: ${DEFAULT-VALUE})")
+  String size;
+
   @Option(names = "--soak", defaultValue = "0", description = "inferences for the memory soak (0: skip; the target is 10000)")
   int soak;
 
@@ -50,12 +57,13 @@ public final class ModelBenchmark implements Callable<Integer> {
     List<byte[]> jpegs = new ArrayList<>();
     try (Stream<Path> files = Files.list(images)) {
       for (Path p : files.filter(f -> f.toString().endsWith(".jpg")).sorted().toList()) {
-        jpegs.add(Files.readAllBytes(p));
+        jpegs.add(resized(Files.readAllBytes(p)));
       }
     }
     int cores = Runtime.getRuntime().availableProcessors();
-    System.out.printf(Locale.ROOT, "machine: %d cores, Java %s; model %s; %d JPEG images from %s%n", cores,
-        System.getProperty("java.version"), model, jpegs.size(), images);
+    System.out.printf(Locale.ROOT, "machine: %d cores, Java %s, TF_ENABLE_ONEDNN_OPTS=%s; model %s; %d JPEG images from %s,"
+        + " size %s%n", cores, System.getProperty("java.version"), System.getenv("TF_ENABLE_ONEDNN_OPTS"), model, jpegs.size(),
+        images, size);
 
     long t0 = System.nanoTime();
     try (TfDetector detector = new TfDetector(model, 0, null)) {
@@ -150,6 +158,24 @@ public final class ModelBenchmark implements Callable<Integer> {
       }
     }
     return -1;
+  }
+
+  /** The image scaled to {@link #size} and encoded again as a JPEG (ImageIO's default quality, 0.75). */
+  private byte[] resized(byte[] jpeg) throws IOException {
+    if ("original".equals(size)) {
+      return jpeg;
+    }
+    String[] wh = size.split("x");
+    int w = Integer.parseInt(wh[0]);
+    int h = Integer.parseInt(wh[1]);
+    BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
+    Graphics2D g = out.createGraphics();
+    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    g.drawImage(decode(jpeg), 0, 0, w, h, null);
+    g.dispose();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    ImageIO.write(out, "jpg", bytes);
+    return bytes.toByteArray();
   }
 
   private static BufferedImage decode(byte[] jpeg) throws IOException {

@@ -1,23 +1,39 @@
 package io.aiq.circles.eval.train;
 
 import io.aiq.circles.contracts.BoundingBox;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The training targets of one view, on the model's output grid: a Gaussian bump per coin centre on
  * the heatmap (its width from the coin's size, as CenterNet does), the focal loss's negative
- * weights {@code (1 − target)^4}, and at each centre cell the box size and the sub-cell offset.
+ * weights {@code (1 − target)^4}, and, at every cell under a coin's bump, the coin's log size and
+ * the offset from that cell to the coin's centre, weighted by the bump (as TTFNet does). Training
+ * every cell near a centre, not the centre cell alone, gives the size head many more examples per
+ * coin and lets a peak one cell off still point at the true centre.
  */
 public final class Targets {
+  /** Cells whose bump is below this carry no size or offset target. */
+  static final double REGRESSION_FLOOR = 0.1;
+
   private Targets() {
   }
 
-  /** Writes one view's targets at {@code index} of the batch arrays. */
-  static void write(List<BoundingBox> coins, int grid, int stride, int index, float[] heat, float[] negWeight,
-                    float[] posMask, float[] size, float[] offset, float[] regMask) {
+  /**
+   * Writes one view's targets at {@code index} of the batch arrays.
+   *
+   * @param regWeight per cell, the weight of its size and offset error; each coin's weights sum to 1 (less
+   *     where a smaller coin's bump claims its cells)
+   */
+  static void write(List<BoundingBox> coins, int grid, int stride, float sizeUnit, int index, float[] heat,
+                    float[] negWeight, float[] posMask, float[] logSize, float[] offset, float[] regWeight) {
     int cells = grid * grid;
     int base = index * cells;
-    for (BoundingBox b : coins) {
+    double[] owner = new double[cells];
+    // larger coins first, so that where bumps overlap the smaller coin's (sharper) bump wins
+    List<BoundingBox> bySize = coins.stream()
+        .sorted((a, b) -> Double.compare(b.width() * b.height(), a.width() * a.height())).toList();
+    for (BoundingBox b : bySize) {
       double gx = (b.xmin() + b.xmax()) / 2 / stride;
       double gy = (b.ymin() + b.ymax()) / 2 / stride;
       int ix = Math.min(grid - 1, Math.max(0, (int) gx));
@@ -25,21 +41,34 @@ public final class Targets {
       double radius = Math.max(0, gaussianRadius(b.height() / stride, b.width() / stride, 0.7));
       double sigma = (2 * radius + 1) / 6;
       int reach = (int) Math.ceil(3 * sigma);
+      double total = 0;
+      List<int[]> claimed = new ArrayList<>();
       for (int y = Math.max(0, iy - reach); y <= Math.min(grid - 1, iy + reach); y++) {
         for (int x = Math.max(0, ix - reach); x <= Math.min(grid - 1, ix + reach); x++) {
-          double v = Math.exp(-((x - ix) * (x - ix) + (y - iy) * (y - iy)) / (2 * sigma * sigma));
-          int c = base + y * grid + x;
-          heat[c] = (float) Math.max(heat[c], v);
+          double v = x == ix && y == iy ? 1 : Math.exp(-((x - ix) * (x - ix) + (y - iy) * (y - iy)) / (2 * sigma * sigma));
+          int c = y * grid + x;
+          heat[base + c] = (float) Math.max(heat[base + c], v);
+          if (v >= REGRESSION_FLOOR && v >= owner[c]) {
+            owner[c] = v;
+            claimed.add(new int[] {x, y});
+            total += v;
+          }
         }
       }
-      int c = base + iy * grid + ix;
-      heat[c] = 1f;
-      posMask[c] = 1f;
-      regMask[c] = 1f;
-      size[2 * c] = (float) b.width();
-      size[2 * c + 1] = (float) b.height();
-      offset[2 * c] = (float) (gx - ix);
-      offset[2 * c + 1] = (float) (gy - iy);
+      int c0 = base + iy * grid + ix;
+      posMask[c0] = 1f;
+      float lw = (float) Math.log(Math.max(1e-3, b.width()) / sizeUnit);
+      float lh = (float) Math.log(Math.max(1e-3, b.height()) / sizeUnit);
+      for (int[] xy : claimed) {
+        int c = base + xy[1] * grid + xy[0];
+        double v = xy[0] == ix && xy[1] == iy ? 1 : Math.exp(-((xy[0] - ix) * (xy[0] - ix) + (xy[1] - iy) * (xy[1] - iy))
+            / (2 * sigma * sigma));
+        regWeight[c] = (float) (v / total);
+        logSize[2 * c] = lw;
+        logSize[2 * c + 1] = lh;
+        offset[2 * c] = (float) (gx - xy[0]);
+        offset[2 * c + 1] = (float) (gy - xy[1]);
+      }
     }
     for (int c = base; c < base + cells; c++) {
       double w = 1 - heat[c];

@@ -43,7 +43,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--out", defaultValue = "models/circles", description = "SavedModel folder to write (default: ${DEFAULT-VALUE})")
   Path out;
 
-  @Option(names = "--steps", defaultValue = "8000", description = "training steps (default: ${DEFAULT-VALUE})")
+  @Option(names = "--steps", defaultValue = "12000", description = "training steps (default: ${DEFAULT-VALUE})")
   int steps;
 
   @Option(names = "--batch", defaultValue = "8", description = "images per step (default: ${DEFAULT-VALUE})")
@@ -52,9 +52,9 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--lr", defaultValue = "0.002", description = "peak learning rate (default: ${DEFAULT-VALUE})")
   float lr;
 
-  @Option(names = "--size-loss-unit", defaultValue = "8", description = "the size error is counted in units of this "
-      + "many pixels; smaller weighs box tightness more (default: ${DEFAULT-VALUE})")
-  float sizeLossUnit;
+  @Option(names = "--size-weight", defaultValue = "5", description = "weight of the size error (L1 of log sizes) "
+      + "against the heatmap's; larger weighs box tightness more (default: ${DEFAULT-VALUE})")
+  float sizeWeight;
 
   @Option(names = "--seed", defaultValue = "7", description = "seed of every random choice (default: ${DEFAULT-VALUE})")
   long seed;
@@ -71,7 +71,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--limit", defaultValue = "0", description = "use only the first N images (for quick checks)")
   int limit;
 
-  @Option(names = "--version", defaultValue = "2", description = "the model version to record (default: ${DEFAULT-VALUE})")
+  @Option(names = "--version", defaultValue = "3", description = "the model version to record (default: ${DEFAULT-VALUE})")
   String modelVersion;
 
   public static void main(String[] args) {
@@ -92,7 +92,7 @@ public final class TrainCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "training on %d images, validating on %d (fold %d of %d), %d steps of %d%n",
         train.size(), val.size(), valFold, folds, steps, batch);
     Random random = new Random(seed);
-    Augmenter augmenter = new Augmenter(random, CenterNet.INPUT);
+    Augmenter augmenter = new Augmenter(random, CenterNet.INPUT, train);
     Trainer.Sampler sampler = new Trainer.Sampler(train.size(), random);
     // the next batch is augmented on another thread while TensorFlow runs this one; one thread, in
     // order, so the sequence of batches depends on the seed alone
@@ -108,7 +108,7 @@ public final class TrainCommand implements Callable<Integer> {
       }
       return views;
     };
-    try (Trainer trainer = new Trainer(seed, threads, sizeLossUnit)) {
+    try (Trainer trainer = new Trainer(seed, threads, sizeWeight)) {
       double lossSum = 0;
       int lossCount = 0;
       long tStep = System.nanoTime();
@@ -145,8 +145,9 @@ public final class TrainCommand implements Callable<Integer> {
           .put("scoreThreshold", validation.getDouble("scoreThreshold", 0.3))
           .put("validation", validation)
           .put("training", new JsonObject().put("dataset", dataset.toString()).put("images", train.size())
-              .put("heldOutFold", valFold).put("folds", folds).put("steps", steps).put("batch", batch).put("lr", lr).put("sizeLossUnit", sizeLossUnit)
-              .put("seed", seed).put("seconds", (System.nanoTime() - t0) / 1e9).put("finishedAt", Instant.now().toString()));
+              .put("heldOutFold", valFold).put("folds", folds).put("steps", steps).put("batch", batch).put("lr", lr).put("sizeWeight", sizeWeight)
+              .put("seed", seed)
+              .put("oneDnn", String.valueOf(System.getenv("TF_ENABLE_ONEDNN_OPTS"))).put("seconds", (System.nanoTime() - t0) / 1e9).put("finishedAt", Instant.now().toString()));
       Files.writeString(out.resolve("model.json"), card.encodePrettily());
       System.out.println("exported " + out.toAbsolutePath());
       System.out.println("validation: " + validation.encode());

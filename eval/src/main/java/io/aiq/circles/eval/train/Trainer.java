@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -45,9 +47,9 @@ public final class Trainer implements AutoCloseable {
   private final Placeholder<TFloat32> heat;
   private final Placeholder<TFloat32> negWeight;
   private final Placeholder<TFloat32> posMask;
-  private final Placeholder<TFloat32> sizes;
+  private final Placeholder<TFloat32> logSizes;
   private final Placeholder<TFloat32> offsets;
-  private final Placeholder<TFloat32> regMask;
+  private final Placeholder<TFloat32> regWeight;
   private final Placeholder<TFloat32> learningRate;
   private final Placeholder<TFloat32> beta1Power;
   private final Placeholder<TFloat32> beta2Power;
@@ -59,15 +61,18 @@ public final class Trainer implements AutoCloseable {
   private final Operand<TFloat32> serveOffsets;
   private int step;
 
+  /** The weight of the log-size error against the heatmap's, as {@code just train} uses by default. */
+  public static final float SIZE_WEIGHT = 5f;
+
   public Trainer(long seed, int threads) {
-    this(seed, threads, CenterNet.SIZE_UNIT);
+    this(seed, threads, SIZE_WEIGHT);
   }
 
   /**
-   * @param sizeLossUnit the size error is counted in units of this many input pixels: smaller
-   *     weighs box size more against the heatmap
+   * @param sizeWeight the weight of the size error (L1 of log sizes) against the heatmap's focal
+   *     loss: larger weighs box tightness more
    */
-  public Trainer(long seed, int threads, float sizeLossUnit) {
+  public Trainer(long seed, int threads, float sizeWeight) {
     net = new CenterNet(graph, seed);
     tf = net.ops();
     images = net.imagesPlaceholder("train_images");
@@ -77,13 +82,13 @@ public final class Trainer implements AutoCloseable {
     heat = placeholder("heat_target", one);
     negWeight = placeholder("neg_weight", one);
     posMask = placeholder("pos_mask", one);
-    sizes = placeholder("size_target", two);
+    logSizes = placeholder("log_size_target", two);
     offsets = placeholder("offset_target", two);
-    regMask = placeholder("reg_mask", one);
+    regWeight = placeholder("reg_weight", one);
     learningRate = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     beta1Power = tf.withName("beta1_power").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
     beta2Power = tf.withName("beta2_power").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
-    loss = tf.withName("loss").identity(loss(out, sizeLossUnit));
+    loss = tf.withName("loss").identity(loss(out, sizeWeight));
 
     List<Variable<TFloat32>> vars = net.trainableVariables();
     Output<?>[] xs = vars.stream().map(Variable::asOutput).toArray(Output<?>[]::new);
@@ -115,8 +120,11 @@ public final class Trainer implements AutoCloseable {
     return tf.withName(name).placeholder(TFloat32.class, Placeholder.shape(shape));
   }
 
-  /** Focal loss on the heatmap (CenterNet's), plus L1 on size (in {@code sizeLossUnit} pixels) and offset at the centres. */
-  private Operand<TFloat32> loss(CenterNet.Heads out, float sizeLossUnit) {
+  /**
+   * Focal loss on the heatmap (CenterNet's), plus L1 on log size and on offset, weighted over the
+   * cells near each centre (see {@link Targets}); each part is averaged over the coins.
+   */
+  private Operand<TFloat32> loss(CenterNet.Heads out, float sizeWeight) {
     Operand<TFloat32> one = tf.constant(1f);
     Operand<TFloat32> p = tf.clipByValue(tf.math.sigmoid(out.heatmapLogits()), tf.constant(1e-4f), tf.constant(1f - 1e-4f));
     Operand<TFloat32> q = tf.math.sub(one, p);
@@ -125,9 +133,9 @@ public final class Trainer implements AutoCloseable {
         tf.math.log(q));
     Operand<TFloat32> numPos = tf.math.maximum(sum(posMask), one);
     Operand<TFloat32> focal = tf.math.neg(tf.math.div(tf.math.add(sum(pos), sum(neg)), numPos));
-    Operand<TFloat32> sizeL1 = tf.math.div(sum(tf.math.mul(tf.math.abs(tf.math.sub(out.sizes(), sizes)), regMask)),
-        tf.math.mul(numPos, tf.constant(sizeLossUnit)));
-    Operand<TFloat32> offL1 = tf.math.div(sum(tf.math.mul(tf.math.abs(tf.math.sub(out.offsets(), offsets)), regMask)), numPos);
+    Operand<TFloat32> sizeL1 = tf.math.div(sum(tf.math.mul(tf.math.abs(tf.math.sub(out.logSizes(), logSizes)), regWeight)),
+        tf.math.div(numPos, tf.constant(sizeWeight)));
+    Operand<TFloat32> offL1 = tf.math.div(sum(tf.math.mul(tf.math.abs(tf.math.sub(out.offsets(), offsets)), regWeight)), numPos);
     return tf.math.add(focal, tf.math.add(sizeL1, offL1));
   }
 
@@ -149,7 +157,7 @@ public final class Trainer implements AutoCloseable {
     for (int i = 0; i < n; i++) {
       Augmenter.View v = batch.get(i);
       System.arraycopy(v.pixels(), 0, img, i * v.pixels().length, v.pixels().length);
-      Targets.write(v.coins(), G, CenterNet.STRIDE, i, h, nw, pm, sz, of, rm);
+      Targets.write(v.coins(), G, CenterNet.STRIDE, CenterNet.SIZE_UNIT, i, h, nw, pm, sz, of, rm);
     }
     step++;
     try (TFloat32 ti = tensor(img, n, CenterNet.INPUT, CenterNet.INPUT, 3); TFloat32 th = tensor(h, n, G, G, 1);
@@ -158,7 +166,7 @@ public final class Trainer implements AutoCloseable {
          TFloat32 tl = TFloat32.scalarOf(lr); TFloat32 b1 = TFloat32.scalarOf((float) Math.pow(0.9, step));
          TFloat32 b2 = TFloat32.scalarOf((float) Math.pow(0.999, step))) {
       Session.Runner runner = session.runner().feed(images, ti).feed(heat, th).feed(negWeight, tn).feed(posMask, tp)
-          .feed(sizes, ts).feed(offsets, to).feed(regMask, tr).feed(learningRate, tl).feed(beta1Power, b1)
+          .feed(logSizes, ts).feed(offsets, to).feed(regWeight, tr).feed(learningRate, tl).feed(beta1Power, b1)
           .feed(beta2Power, b2).fetch(loss);
       trainOps.forEach(runner::addTarget);
       try (Result r = runner.run()) {
@@ -188,17 +196,39 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
-  /** Writes the SavedModel: signature {@code serving_default}, input {@code images}, three outputs. */
+  /**
+   * Writes the SavedModel: signature {@code serving_default}, input {@code images}, three outputs.
+   * The served graph is built anew from the trained values, so it holds the inference path and its
+   * weights only: no training ops, no optimiser state.
+   */
   public void export(Path dir) throws IOException {
     if (Files.exists(dir)) {
       try (var files = Files.walk(dir)) {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
-    Signature signature = Signature.builder().key(Signature.DEFAULT_KEY).input(SIGNATURE_INPUT, serveImages)
-        .output(OUTPUT_PEAKS, servePeaks).output(OUTPUT_SIZES, serveSizes).output(OUTPUT_OFFSETS, serveOffsets).build();
-    // the session must be given before the signature (TF-Java 1.1)
-    SavedModelBundle.exporter(dir.toString()).withSession(session).withSignature(signature).export();
+    Map<String, float[]> trained = new LinkedHashMap<>();
+    for (Map.Entry<String, Variable<TFloat32>> v : net.variables().entrySet()) {
+      try (Result r = session.runner().fetch(v.getValue()).run()) {
+        TFloat32 t = (TFloat32) r.get(0);
+        trained.put(v.getKey(), read(t, (int) t.shape().size()));
+      }
+    }
+    try (Graph served = new Graph()) {
+      CenterNet copy = new CenterNet(served, 0, trained);
+      Ops ops = copy.ops();
+      Placeholder<TFloat32> input = copy.imagesPlaceholder(SIGNATURE_INPUT);
+      CenterNet.Heads heads = copy.forward(input, false);
+      Signature signature = Signature.builder().key(Signature.DEFAULT_KEY).input(SIGNATURE_INPUT, input)
+          .output(OUTPUT_PEAKS, ops.withName(OUTPUT_PEAKS).identity(copy.peaks(heads.heatmapLogits())))
+          .output(OUTPUT_SIZES, ops.withName(OUTPUT_SIZES).identity(heads.sizes()))
+          .output(OUTPUT_OFFSETS, ops.withName(OUTPUT_OFFSETS).identity(heads.offsets())).build();
+      try (Session s = new Session(served)) {
+        s.initialize();
+        // the session must be given before the signature (TF-Java 1.1)
+        SavedModelBundle.exporter(dir.toString()).withSession(s).withSignature(signature).export();
+      }
+    }
   }
 
   public void checkpoint(Path prefix) throws IOException {

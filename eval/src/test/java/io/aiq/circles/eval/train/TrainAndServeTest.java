@@ -8,10 +8,14 @@ import io.aiq.circles.contracts.BoundingBox;
 import io.aiq.circles.contracts.Detection;
 import io.aiq.circles.contracts.config.ConfigException;
 import io.aiq.circles.eval.CocoDataset;
+import io.aiq.circles.eval.Geometry;
 import io.aiq.circles.inference.tf.CenterDecoder;
 import io.aiq.circles.inference.tf.Letterbox;
 import io.aiq.circles.inference.tf.TfDetector;
 import io.vertx.core.json.JsonObject;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -82,7 +86,7 @@ class TrainAndServeTest {
     Random random = new Random(3);
     Augmenter augmenter = new Augmenter(random, CenterNet.INPUT);
     BoundingBox coin = new BoundingBox(40, 30, 80, 70);
-    Sample sample = new Sample("s", new java.awt.image.BufferedImage(200, 100, java.awt.image.BufferedImage.TYPE_3BYTE_BGR),
+    Sample sample = new Sample("s", new BufferedImage(200, 100, BufferedImage.TYPE_3BYTE_BGR),
         List.of(coin));
     int cut = 0;
     int seen = 0;
@@ -102,6 +106,81 @@ class TrainAndServeTest {
     }
     assertThat(seen).as("most views keep the coin").isGreaterThan(25);
     assertThat(cut).as("only coins cut by the crop lose their shape").isLessThan(seen / 2);
+  }
+
+  @Test
+  void augmented_views_keep_each_coin_box_on_the_coin_pixels_through_crops_turns_flips_and_pastes() {
+    Sample sample = redCoinSample();
+    Augmenter augmenter = new Augmenter(new Random(11), CenterNet.INPUT, List.of(sample));
+    int views = 0;
+    int aligned = 0;
+    int pasted = 0;
+    for (int i = 0; i < 200; i++) {
+      Augmenter.View view = augmenter.augment(sample);
+      if (view.coins().isEmpty()) {
+        continue;
+      }
+      views++;
+      pasted += view.coins().size() > 1 ? 1 : 0;
+      BoundingBox red = redPixels(view.pixels());
+      BoundingBox boxes = new BoundingBox(view.coins().stream().mapToDouble(BoundingBox::xmin).min().orElseThrow(),
+          view.coins().stream().mapToDouble(BoundingBox::ymin).min().orElseThrow(),
+          view.coins().stream().mapToDouble(BoundingBox::xmax).max().orElseThrow(),
+          view.coins().stream().mapToDouble(BoundingBox::ymax).max().orElseThrow());
+      if (red != null && Geometry.iou(red, boxes) >= 0.85) {
+        aligned++;
+      }
+    }
+    assertThat(pasted).as("some views get pasted coins").isGreaterThan(20);
+    // the rest: a coin dropped because its centre left the crop still shows its red edge
+    assertThat(aligned).as("boxes on the red pixels, of %d views", views).isGreaterThan(views * 9 / 10);
+  }
+
+  @Test
+  void pasted_coins_cover_no_other_coin() {
+    Sample sample = redCoinSample();
+    Augmenter augmenter = new Augmenter(new Random(5), CenterNet.INPUT, List.of(sample));
+    for (int i = 0; i < 200; i++) {
+      List<BoundingBox> coins = augmenter.augment(sample).coins();
+      for (int a = 0; a < coins.size(); a++) {
+        for (int b = a + 1; b < coins.size(); b++) {
+          assertThat(Geometry.iou(coins.get(a), coins.get(b))).isZero();
+        }
+      }
+    }
+  }
+
+  /** A grey photo with one red coin. */
+  private static Sample redCoinSample() {
+    BufferedImage img = new BufferedImage(200, 100, BufferedImage.TYPE_3BYTE_BGR);
+    Graphics2D g = img.createGraphics();
+    g.setColor(new Color(110, 110, 110));
+    g.fillRect(0, 0, 200, 100);
+    g.setColor(Color.RED);
+    g.fillOval(40, 30, 40, 40);
+    g.dispose();
+    return new Sample("red", img, List.of(new BoundingBox(40, 30, 80, 70)));
+  }
+
+  /** The box around the view's red pixels, or null. */
+  private static BoundingBox redPixels(float[] rgb) {
+    int n = CenterNet.INPUT;
+    int x0 = n;
+    int y0 = n;
+    int x1 = -1;
+    int y1 = -1;
+    for (int y = 0; y < n; y++) {
+      for (int x = 0; x < n; x++) {
+        int p = 3 * (y * n + x);
+        if (rgb[p] - Math.max(rgb[p + 1], rgb[p + 2]) > 0.3f) {
+          x0 = Math.min(x0, x);
+          y0 = Math.min(y0, y);
+          x1 = Math.max(x1, x);
+          y1 = Math.max(y1, y);
+        }
+      }
+    }
+    return x1 < 0 ? null : new BoundingBox(x0, y0, x1 + 1, y1 + 1);
   }
 
   private static JsonObject defaults() {
