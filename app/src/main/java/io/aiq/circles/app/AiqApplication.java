@@ -2,6 +2,7 @@ package io.aiq.circles.app;
 
 import io.aiq.circles.contracts.config.AppConfig;
 import io.aiq.circles.gateway.GatewayVerticle;
+import io.aiq.circles.gateway.ClientGuards;
 import io.aiq.circles.gateway.OpsRoutes;
 import io.aiq.circles.inference.Detector;
 import io.aiq.circles.inference.Detectors;
@@ -88,11 +89,18 @@ public final class AiqApplication {
           .compose(v -> deploy(new ResultsConsumerVerticle(config, pool, registry)));
     }
     OpsRoutes ops = new OpsRoutes(liveness, readiness, registry);
+    ClientGuards guards = new ClientGuards(config.apiKeys(), config.rateLimit());
     if (config.runs("inference")) {
       ready = ready.compose(v -> {
         detector = Detectors.create(config);
         modelEndpoints = new ModelEndpoints(vertx, detector, config.inference().workerThreads());
-        ops.add(modelEndpoints);
+        ops.add(router -> {
+          router.route("/v1/*").handler(guards.rateLimit());
+          router.route("/v2/models/*").handler(guards.rateLimit());
+          router.post("/v1/*").handler(guards.requireKey(ClientGuards.Scope.MODEL));
+          router.post("/v2/models/*").handler(guards.requireKey(ClientGuards.Scope.MODEL));
+          modelEndpoints.accept(router);
+        });
         // ready() may ask a remote server (kserve): never on the event loop
         readiness.register("detector", 5000, promise -> vertx.executeBlocking(detector::ready, false)
             .onComplete(ar -> promise.tryComplete(ar.succeeded() && ar.result()
@@ -106,7 +114,7 @@ public final class AiqApplication {
     }
     if (config.runs("gateway")) {
       ready = ready.compose(v -> {
-        gateway = new GatewayVerticle(config, ops, registry);
+        gateway = new GatewayVerticle(config, ops, guards, registry);
         return deploy(gateway);
       });
     } else {

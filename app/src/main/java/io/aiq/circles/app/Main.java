@@ -14,7 +14,6 @@ import org.slf4j.LoggerFactory;
 /** Starts the roles named in configuration ({@code AIQ_ROLES}, all by default) in this JVM. */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
-  private static final long SHUTDOWN_TIMEOUT_SECONDS = 30;
 
   private Main() {
   }
@@ -48,11 +47,12 @@ public final class Main {
   }
 
   private static void shutdown(Vertx vertx, AiqApplication app) {
-    LOG.info("shutting down: draining in-flight work (up to {} s)", SHUTDOWN_TIMEOUT_SECONDS);
+    long timeoutMs = app.config().shutdownTimeoutMs();
+    LOG.info("shutting down: draining in-flight work (up to {} ms)", timeoutMs);
     CountDownLatch done = new CountDownLatch(1);
     app.stop().eventually(vertx::close).onComplete(ar -> done.countDown());
     try {
-      if (!done.await(SHUTDOWN_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+      if (!done.await(timeoutMs, TimeUnit.MILLISECONDS)) {
         LOG.warn("shutdown timed out; uncommitted work will be redelivered");
       }
     } catch (InterruptedException e) {

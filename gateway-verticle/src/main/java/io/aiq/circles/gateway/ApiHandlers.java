@@ -25,7 +25,6 @@ final class ApiHandlers {
   private static final Pattern IMAGE_ID = Pattern.compile("[0-9a-f]{64}");
   private static final Pattern PREFER_WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*(\\d{1,6})(?:$|[,;\\s])");
   private static final int MAX_PAGE = 100;
-  private static final long LINGER_MS = 2000;
 
   private final Vertx vertx;
   private final AppConfig.Http http;
@@ -36,7 +35,7 @@ final class ApiHandlers {
   ApiHandlers(Vertx vertx, AppConfig config, MeterRegistry registry) {
     this.vertx = vertx;
     this.http = config.http();
-    this.receiver = new UploadReceiver(config.upload().maxBytes());
+    this.receiver = new UploadReceiver(vertx, config.upload().maxBytes(), config.upload().timeoutMs());
     this.validator = new UploadValidator(config.upload().maxPixels());
     this.registry = registry;
   }
@@ -56,24 +55,11 @@ final class ApiHandlers {
         .onFailure(e -> {
           count("rejected", e);
           ApiResponses.failure(ctx, e);
-          if (e instanceof UploadRejected r && r.code() == ErrorCode.PAYLOAD_TOO_LARGE) {
-            lingerThenClose(ctx);
+          if (e instanceof UploadRejected r && (r.code() == ErrorCode.PAYLOAD_TOO_LARGE
+              || r.code() == ErrorCode.REQUEST_TIMEOUT)) {
+            ApiResponses.discardRestOfBody(ctx);
           }
         });
-  }
-
-  /**
-   * The client may still be sending the body we refused. Closing at once would reset the connection
-   * and can destroy our 413 before the client reads it; so the rest is read and discarded for a
-   * short while (as web servers' "lingering close" does), then the connection is closed if the body
-   * still has not ended.
-   */
-  private void lingerThenClose(RoutingContext ctx) {
-    vertx.setTimer(LINGER_MS, t -> {
-      if (!ctx.request().isEnded()) {
-        ctx.request().connection().close();
-      }
-    });
   }
 
   private record Upload(ValidatedImage image, byte[] bytes) {

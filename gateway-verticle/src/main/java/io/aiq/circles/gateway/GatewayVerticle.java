@@ -26,11 +26,13 @@ public final class GatewayVerticle extends VerticleBase {
   private final AppConfig config;
   private final OpsRoutes ops;
   private final MeterRegistry registry;
+  private final ClientGuards guards;
   private HttpServer server;
 
-  public GatewayVerticle(AppConfig config, OpsRoutes ops, MeterRegistry registry) {
+  public GatewayVerticle(AppConfig config, OpsRoutes ops, ClientGuards guards, MeterRegistry registry) {
     this.config = config;
     this.ops = ops;
+    this.guards = guards;
     this.registry = registry;
   }
 
@@ -39,7 +41,7 @@ public final class GatewayVerticle extends VerticleBase {
     Router router = router();
     HttpServerOptions options = new HttpServerOptions().setHost(config.http().host()).setPort(config.http().port())
         // a client that stops sending mid-upload is cut off rather than holding a connection forever
-        .setIdleTimeout(60).setCompressionSupported(true);
+        .setIdleTimeout(config.http().idleTimeoutSeconds()).setCompressionSupported(true);
     return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> {
       server = s;
       LOG.info("gateway listening on http://{}:{}", config.http().host(), s.actualPort());
@@ -53,8 +55,10 @@ public final class GatewayVerticle extends VerticleBase {
   Router router() {
     Router router = Router.router(vertx);
     ApiHandlers api = new ApiHandlers(vertx, config, registry);
-    router.post("/images").handler(api::upload);
-    router.post("/images/").handler(api::upload);
+    router.route("/images*").handler(guards.rateLimit());
+    router.route("/jobs/*").handler(guards.rateLimit());
+    router.post("/images").handler(guards.requireKey(ClientGuards.Scope.UPLOAD)).handler(api::upload);
+    router.post("/images/").handler(guards.requireKey(ClientGuards.Scope.UPLOAD)).handler(api::upload);
     router.get("/images").handler(api::images);
     router.get("/images/:imageId").handler(api::image);
     router.get("/images/:imageId/objects").handler(api::objects);

@@ -3,6 +3,7 @@ package io.aiq.circles.gateway;
 import io.aiq.circles.contracts.ErrorCode;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.Locale;
@@ -11,15 +12,20 @@ import java.util.Locale;
  * Reads an upload's bytes into memory as they stream in, either the {@code file} part of a
  * multipart form or a raw body with an image content type, and stops at the size limit: the client
  * gets 413 as soon as the limit is crossed (or at once, from Content-Length), nothing is written to
- * disk, and no temporary file can be left behind.
+ * disk, and no temporary file can be left behind. A body that has not arrived within the upload
+ * timeout is refused with 408, so a client trickling bytes (slow loris) cannot hold a buffer long.
  */
 final class UploadReceiver {
   static final String FILE_FIELD = "file";
 
+  private final Vertx vertx;
   private final long maxBytes;
+  private final long timeoutMs;
 
-  UploadReceiver(long maxBytes) {
+  UploadReceiver(Vertx vertx, long maxBytes, long timeoutMs) {
+    this.vertx = vertx;
     this.maxBytes = maxBytes;
+    this.timeoutMs = timeoutMs;
   }
 
   Future<byte[]> receive(HttpServerRequest request) {
@@ -36,10 +42,10 @@ final class UploadReceiver {
       }
     }
     if (ct.startsWith("multipart/form-data")) {
-      return multipart(request);
+      return withinTimeout(multipart(request));
     }
     if (ct.startsWith("image/") || ct.startsWith("application/octet-stream")) {
-      return raw(request);
+      return withinTimeout(raw(request));
     }
     return Future.failedFuture(new UploadRejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, ct.isEmpty()
         ? "send the image as multipart/form-data (field 'file') or as a raw body with an image content type"
@@ -101,6 +107,21 @@ final class UploadReceiver {
       }
     });
     request.resume();
+    return result.future();
+  }
+
+  private Future<byte[]> withinTimeout(Future<byte[]> body) {
+    Promise<byte[]> result = Promise.promise();
+    long timer = vertx.setTimer(timeoutMs, t -> result.tryFail(new UploadRejected(ErrorCode.REQUEST_TIMEOUT,
+        "the upload did not arrive within " + timeoutMs + " ms")));
+    body.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) {
+        result.tryComplete(ar.result());
+      } else {
+        result.tryFail(ar.cause());
+      }
+    });
     return result.future();
   }
 

@@ -47,6 +47,16 @@ public final class ApiClient implements AutoCloseable {
     return await(req.sendBuffer(Buffer.buffer(bytes)));
   }
 
+  /** The underlying client, for requests the helpers here do not make (custom headers). */
+  public WebClient web() {
+    return client;
+  }
+
+  /** Sends a request built on {@link #web()} and waits for the answer. */
+  public HttpResponse<Buffer> send(io.vertx.core.Future<HttpResponse<Buffer>> request) {
+    return await(request);
+  }
+
   public HttpResponse<Buffer> get(String path) {
     return await(client.get(path).send());
   }

@@ -16,14 +16,26 @@ import java.util.Set;
  */
 public record AppConfig(Set<String> roles, String detector, Http http, Upload upload, Kafka kafka,
                         Database database, Store store, Inference inference, Results results,
-                        Sweeper sweeper, Cluster cluster, Model model, KServe kserve, JsonObject raw) {
+                        Sweeper sweeper, Cluster cluster, Model model, KServe kserve, List<String> apiKeys,
+                        RateLimit rateLimit, long shutdownTimeoutMs, JsonObject raw) {
 
   public static final Set<String> ALL_ROLES = Set.of("gateway", "ingest", "inference", "results");
 
-  public record Http(String host, int port, int maxWaitSeconds, long backendTimeoutMs) {
+  public record Http(String host, int port, int maxWaitSeconds, long backendTimeoutMs, int idleTimeoutSeconds) {
   }
 
-  public record Upload(long maxBytes, long maxPixels) {
+  /** @param timeoutMs the whole body must arrive within this time */
+  public record Upload(long maxBytes, long maxPixels, long timeoutMs) {
+  }
+
+  /**
+   * Requests per client: a token bucket of {@code burst} tokens refilled at {@code requestsPerSecond}
+   * (0: no limit). The client is the TCP peer, or the first address in {@code clientHeader} when set.
+   */
+  public record RateLimit(double requestsPerSecond, int burst, String clientHeader) {
+    public boolean enabled() {
+      return requestsPerSecond > 0;
+    }
   }
 
   public record Kafka(String bootstrap, Topics topics, String groupPrefix, boolean createTopics,
@@ -76,12 +88,13 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
     Settings cl = Settings.of(json, "cluster");
     Settings md = Settings.of(json, "model");
     Settings ks = Settings.of(json, "kserve");
+    Settings rl = Settings.of(json, "rate-limit");
     return new AppConfig(
         parseRoles(top.string("roles")),
         top.string("detector").trim().toLowerCase(Locale.ROOT),
         new Http(http.string("host"), http.integer("port"), http.integer("max-wait-seconds"),
-            http.longValue("backend-timeout-ms")),
-        new Upload(upload.longValue("max-bytes"), upload.longValue("max-pixels")),
+            http.longValue("backend-timeout-ms"), http.integer("idle-timeout-seconds")),
+        new Upload(upload.longValue("max-bytes"), upload.longValue("max-pixels"), upload.longValue("timeout-ms")),
         new Kafka(kafka.string("bootstrap"), Topics.withPrefix(kafka.string("topic-prefix")),
             kafka.string("group-prefix"), kafka.bool("create-topics"), kafka.integer("partitions"),
             (short) kafka.integer("replication-factor"), Duration.ofMillis(kafka.longValue("poll-timeout-ms")),
@@ -102,6 +115,9 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
         new Model(Path.of(md.string("path")), md.integer("threads"),
             md.string("score-threshold").isBlank() ? null : Double.valueOf(md.string("score-threshold"))),
         new KServe(ks.string("url"), ks.string("model"), kserveProtocol(ks.string("protocol")), ks.longValue("timeout-ms")),
+        Arrays.stream(top.string("api-keys").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList(),
+        new RateLimit(rl.doubleValue("requests-per-second"), rl.integer("burst"), rl.string("client-header").trim()),
+        top.longValue("shutdown-timeout-ms"),
         json.copy());
   }
 

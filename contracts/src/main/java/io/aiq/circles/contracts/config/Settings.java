@@ -38,6 +38,18 @@ public record Settings(String section, JsonObject json) {
     }
   }
 
+  public double doubleValue(String key) {
+    Object v = json.getValue(key);
+    if (v instanceof Number n) {
+      return n.doubleValue();
+    }
+    try {
+      return Double.parseDouble(string(key).trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigException(name(key) + " must be a number, got '" + v + "'");
+    }
+  }
+
   public boolean bool(String key) {
     Object v = json.getValue(key);
     if (v instanceof Boolean b) {
