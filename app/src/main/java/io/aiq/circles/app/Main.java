@@ -18,8 +18,9 @@ public final class Main {
   private Main() {
   }
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws InterruptedException {
     long t0 = System.nanoTime();
+    CountDownLatch stopped = new CountDownLatch(1);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     AppConfig config;
     Vertx bootstrap = Vertx.vertx();
@@ -37,13 +38,19 @@ public final class Main {
             .onSuccess(app -> {
               LOG.info("AIQ Circles ready in {} ms: roles {}, HTTP on port {}{}", (System.nanoTime() - t0) / 1_000_000,
                   app.config().roles(), app.httpPort(), config.cluster().enabled() ? ", clustered" : "");
-              Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(vertx, app), "aiq-shutdown"));
+              Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                shutdown(vertx, app);
+                stopped.countDown();
+              }, "aiq-shutdown"));
             })
             .onFailure(e -> vertx.close()))
         .onFailure(e -> {
           LOG.error("AIQ Circles could not start: {}", e.getMessage(), e);
           System.exit(1);
         });
+    // Vert.x's and the Kafka clients' threads are daemons: while the roles start (and after), this
+    // thread is what keeps the process alive; it ends when the shutdown hook has drained the work
+    stopped.await();
   }
 
   private static void shutdown(Vertx vertx, AiqApplication app) {

@@ -109,7 +109,7 @@ class MicroBatchTest {
       List<Integer> calls = new CopyOnWriteArrayList<>();
       Detector recording = new RedeliveryTest.CountingDetector() {
         @Override
-        public List<List<Detection>> detect(List<BufferedImage> images) {
+        public List<List<Detection>> detect(List<BufferedImage> images) throws Exception {
           calls.add(images.size());
           return super.detect(images);
         }

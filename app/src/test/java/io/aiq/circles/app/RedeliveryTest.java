@@ -151,7 +151,7 @@ class RedeliveryTest {
     }
 
     @Override
-    public List<List<Detection>> detect(List<BufferedImage> batch) {
+    public List<List<Detection>> detect(List<BufferedImage> batch) throws Exception {
       images.addAndGet(batch.size());
       return delegate.detect(batch);
     }

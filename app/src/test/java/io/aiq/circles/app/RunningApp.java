@@ -60,6 +60,26 @@ public final class RunningApp implements AutoCloseable {
     return new RunningApp(new TestEnv(), null);
   }
 
+  /** The job id of an upload answered 202; fails the test on any other answer. */
+  static String acceptedJob(io.vertx.ext.web.client.HttpResponse<io.vertx.core.buffer.Buffer> r) {
+    org.assertj.core.api.Assertions.assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(202);
+    return r.bodyAsJsonObject().getString("jobId");
+  }
+
+  /** Polls /health/ready until it answers this status (red 503 or green 200), for up to a minute. */
+  void awaitReadiness(int status) throws InterruptedException {
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+    int last = -1;
+    while (System.nanoTime() < deadline) {
+      last = api.get("/health/ready").statusCode();
+      if (last == status) {
+        return;
+      }
+      Thread.sleep(250);
+    }
+    throw new AssertionError("readiness stayed " + last + ", expected " + status);
+  }
+
   long count(String sql) {
     try (Connection c = PostgresFixture.connect(env.databaseUrl()); Statement s = c.createStatement();
          ResultSet rs = s.executeQuery(sql)) {

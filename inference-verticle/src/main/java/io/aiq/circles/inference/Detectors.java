@@ -11,7 +11,7 @@ public final class Detectors {
 
   public static Detector create(AppConfig config) {
     return switch (config.detector()) {
-      case "dummy" -> new DummyDetector();
+      case "dummy" -> new DummyDetector(config.dummyDelayMs());
       case "tensorflow" -> tensorflow(config.model());
       case "kserve" -> new KServeDetector(java.net.URI.create(config.kserve().url()), config.kserve().model(),
           config.kserve().protocol(), java.time.Duration.ofMillis(config.kserve().timeoutMs()));

@@ -9,9 +9,19 @@ import java.util.List;
 /**
  * A stand-in model for tests and demos ({@code detector: dummy}), as the template's dummy mode: three
  * circles in a row across the middle of every image, scaled to its size, with fixed scores. Fully
- * deterministic, so tests can assert exact results.
+ * deterministic, so tests can assert exact results. It may take a set time per image, as a model
+ * would ({@code dummy.delay-ms}), for load and fault tests of the pipeline.
  */
 public final class DummyDetector implements Detector {
+  private final long delayMs;
+
+  public DummyDetector() {
+    this(0);
+  }
+
+  public DummyDetector(long delayMs) {
+    this.delayMs = delayMs;
+  }
 
   @Override
   public String modelName() {
@@ -29,7 +39,10 @@ public final class DummyDetector implements Detector {
   }
 
   @Override
-  public List<List<Detection>> detect(List<BufferedImage> images) {
+  public List<List<Detection>> detect(List<BufferedImage> images) throws InterruptedException {
+    if (delayMs > 0) {
+      Thread.sleep(delayMs * images.size());
+    }
     List<List<Detection>> out = new ArrayList<>(images.size());
     for (BufferedImage img : images) {
       out.add(circlesFor(img.getWidth(), img.getHeight()));

@@ -104,8 +104,9 @@ public final class IngestVerticle extends VerticleBase {
     return publisher.publish(config.kafka().topics().imagesSubmitted(), s.imageId(), ImageSubmitted.TYPE,
             event.toJson(), CloudEventHeaders.newTraceparent())
         .<Void>mapEmpty()
-        .recover(e -> failure(ErrorCode.UNAVAILABLE, "the job " + s.jobId() + " is saved but the message "
-            + "broker did not confirm it; it will be retried, and uploading again returns it", e));
+        .recover(e -> repository.uncountSubmission(s.jobId()).transform(ignored -> failure(ErrorCode.UNAVAILABLE,
+            "the job " + s.jobId() + " is saved but the message broker did not confirm it; it will be retried, and"
+                + " uploading again returns it", e)));
   }
 
   private static <T> Future<T> failure(ErrorCode code, String message, Throwable cause) {

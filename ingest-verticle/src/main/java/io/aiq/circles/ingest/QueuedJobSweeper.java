@@ -82,7 +82,8 @@ public final class QueuedJobSweeper {
     ImageSubmitted event = new ImageSubmitted(job.jobId().toString(), job.imageId(), job.storageRef(),
         job.contentType(), job.width(), job.height(), job.createdAt());
     return publisher.publish(topics.imagesSubmitted(), job.imageId(), ImageSubmitted.TYPE, event.toJson(),
-        CloudEventHeaders.newTraceparent());
+            CloudEventHeaders.newTraceparent())
+        .recover(e -> repository.uncountSubmission(job.jobId()).transform(ignored -> Future.failedFuture(e)));
   }
 
   private Future<?> giveUp(StuckJob job) {

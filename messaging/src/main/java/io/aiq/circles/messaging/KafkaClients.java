@@ -48,6 +48,8 @@ public final class KafkaClients {
     c.put("enable.auto.commit", "false");
     c.put("auto.offset.reset", "earliest");
     c.put("max.poll.records", String.valueOf(maxPollRecords));
+    c.put("session.timeout.ms", String.valueOf(kafka.sessionTimeoutMs()));
+    c.put("heartbeat.interval.ms", String.valueOf(Math.max(500, kafka.sessionTimeoutMs() / 4)));
     c.put("isolation.level", "read_committed");
     c.put("partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
     c.put("request.timeout.ms", String.valueOf(kafka.requestTimeoutMs()));

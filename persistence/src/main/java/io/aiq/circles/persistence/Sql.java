@@ -52,6 +52,10 @@ final class Sql {
       SELECT c.*, i.storage_ref, i.content_type, i.width, i.height
       FROM claimed c JOIN images i USING (image_id)""";
 
+  /** A submission the broker did not take does not count towards the sweeper's limit. */
+  static final String UNCOUNT_SUBMISSION =
+      "UPDATE jobs SET submissions = submissions - 1 WHERE job_id = $1 AND submissions > 0";
+
   static final String IMAGE_BY_ID = "SELECT * FROM images WHERE image_id = $1";
 
   // ---- results ---------------------------------------------------------------------------------

@@ -75,6 +75,14 @@ public final class SubmissionRepository {
         .map(SubmissionRepository::stuckJobs);
   }
 
+  /**
+   * Takes back one counted submission of a job whose event the broker did not acknowledge, so that
+   * a broker outage does not use up the sweeper's attempts ({@code sweeper.max-submissions}).
+   */
+  public Future<Void> uncountSubmission(UUID jobId) {
+    return pool.preparedQuery(Sql.UNCOUNT_SUBMISSION).execute(Tuple.of(jobId)).mapEmpty();
+  }
+
   private static List<StuckJob> stuckJobs(RowSet<Row> rows) {
     List<StuckJob> out = new ArrayList<>(rows.size());
     for (Row r : rows) {

@@ -60,7 +60,9 @@ public final class TestEnv {
         .put("detector", "dummy")
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", httpPort))
         .put("kafka", new JsonObject().put("bootstrap", KafkaFixture.bootstrap())
-            .put("topic-prefix", topicPrefix()).put("group-prefix", "g" + id).put("partitions", 2))
+            .put("topic-prefix", topicPrefix()).put("group-prefix", "g" + id).put("partitions", 2)
+            // the broker's minimum: a killed consumer's partitions move on quickly
+            .put("session-timeout-ms", 6000))
         .put("database", new JsonObject().put("url", databaseUrl).put("pool-size", 4))
         .put("store", new JsonObject().put("root", storeRoot.toString()))
         .put("sweeper", new JsonObject().put("interval-ms", 500));

@@ -16,7 +16,7 @@ import java.util.Set;
  */
 public record AppConfig(Set<String> roles, String detector, Http http, Upload upload, Kafka kafka,
                         Database database, Store store, Inference inference, Results results,
-                        Sweeper sweeper, Cluster cluster, Model model, KServe kserve, List<String> apiKeys,
+                        Sweeper sweeper, Cluster cluster, Model model, KServe kserve, long dummyDelayMs, List<String> apiKeys,
                         RateLimit rateLimit, long shutdownTimeoutMs, JsonObject raw) {
 
   public static final Set<String> ALL_ROLES = Set.of("gateway", "ingest", "inference", "results");
@@ -40,7 +40,7 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
 
   public record Kafka(String bootstrap, Topics topics, String groupPrefix, boolean createTopics,
                       int partitions, short replicationFactor, Duration pollTimeout,
-                      int requestTimeoutMs, int deliveryTimeoutMs, int maxBlockMs) {
+                      int requestTimeoutMs, int deliveryTimeoutMs, int maxBlockMs, int sessionTimeoutMs) {
     public String group(String role) {
       return groupPrefix + "-" + role;
     }
@@ -99,7 +99,7 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
             kafka.string("group-prefix"), kafka.bool("create-topics"), kafka.integer("partitions"),
             (short) kafka.integer("replication-factor"), Duration.ofMillis(kafka.longValue("poll-timeout-ms")),
             kafka.integer("request-timeout-ms"), kafka.integer("delivery-timeout-ms"),
-            kafka.integer("max-block-ms")),
+            kafka.integer("max-block-ms"), kafka.integer("session-timeout-ms")),
         new Database(db.string("url"), db.string("user"), db.string("password"), db.integer("pool-size"),
             db.integer("max-wait-queue"), db.integer("connect-timeout-ms"), db.bool("migrate")),
         new Store(Path.of(store.string("root"))),
@@ -115,6 +115,7 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
         new Model(Path.of(md.string("path")), md.integer("threads"),
             md.string("score-threshold").isBlank() ? null : Double.valueOf(md.string("score-threshold"))),
         new KServe(ks.string("url"), ks.string("model"), kserveProtocol(ks.string("protocol")), ks.longValue("timeout-ms")),
+        Settings.of(json, "dummy").longValue("delay-ms"),
         Arrays.stream(top.string("api-keys").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList(),
         new RateLimit(rl.doubleValue("requests-per-second"), rl.integer("burst"), rl.string("client-header").trim()),
         top.longValue("shutdown-timeout-ms"),
