@@ -204,6 +204,12 @@ class PipelineEndToEndTest {
     JsonObject objects = sys.api.get("/images/" + job.getString("imageId") + "/objects").bodyAsJsonObject();
     assertThat(objects.getJsonArray("objects")).isEmpty();
     assertThat(objects.getString("status")).isEqualTo("failed");
+    var dead = io.aiq.circles.testing.TopicProbe.await(sys.app.config().kafka().topics().deadLetter(), 1,
+        r -> r.value().contains(job.getString("jobId")), Duration.ofSeconds(30)).get(0);
+    assertThat(io.aiq.circles.testing.TopicProbe.header(dead, "aiq_dlq_reason")).isEqualTo("corrupt_image");
+    assertThat(io.aiq.circles.testing.TopicProbe.header(dead, "aiq_dlq_topic"))
+        .isEqualTo(sys.app.config().kafka().topics().imagesSubmitted());
+    assertThat(io.aiq.circles.testing.TopicProbe.header(dead, "aiq_dlq_offset")).isNotBlank();
   }
 
   @Test

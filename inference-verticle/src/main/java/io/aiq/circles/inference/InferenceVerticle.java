@@ -188,12 +188,11 @@ public final class InferenceVerticle extends VerticleBase {
     Future<?> failed = publisher.publish(topics.detectionsFailed(), key, DetectionFailed.TYPE,
         new DetectionFailed(ev.jobId(), ev.imageId(), outcome.reason(), outcome.message(), Instant.now()).toJson(),
         w.traceparent());
-    if (DetectionFailed.MODEL_ERROR.equals(outcome.reason())) {
-      // the model failed on it repeatedly: keep the input for an operator to inspect and replay
-      return Future.all(failed, publisher.deadLetter(topics.deadLetter(), w.record(), config.kafka().group(ROLE),
-          outcome.reason(), outcome.message(), config.inference().maxAttempts()));
-    }
-    return failed;
+    // a poison input (undecodable pixels, a missing blob, a model that failed on it repeatedly): the
+    // job is failed, and the record is kept in the dead-letter topic for an operator to inspect and replay
+    int attempts = DetectionFailed.MODEL_ERROR.equals(outcome.reason()) ? config.inference().maxAttempts() : 1;
+    return Future.all(failed, publisher.deadLetter(topics.deadLetter(), w.record(), config.kafka().group(ROLE),
+        outcome.reason(), outcome.message(), attempts));
   }
 
   private void count(String outcome) {
