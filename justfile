@@ -44,7 +44,10 @@ test *args:
     eval "$(scripts/postgres.sh ensure)"
     # the tests start their own in-process Kafka unless AIQ_KAFKA_BOOTSTRAP is set
     unset AIQ_KAFKA_BOOTSTRAP
-    exec mvn -B test "$@"
+    mvn -B test "$@"
+    # the Gatling simulations live outside the reactor (their own Netty): compiling them keeps them from rotting
+    mvn -B -q -f load-test/pom.xml test-compile
+    echo "load-test simulations: compiled"
 
 # Run only the gateway role (API on :8080); --background detaches
 gateway *args:
@@ -161,6 +164,45 @@ train *args: _eval-jar
 # Measure the bare model on this machine: load time, latency, throughput by batch and threads (--soak 10000 for memory)
 bench-model *args: _eval-jar
     @java -cp eval/target/aiq-eval.jar io.aiq.circles.eval.train.ModelBenchmark "$@"
+
+# Load-test a running `just dev` with Gatling: upload-and-poll (default), burst or read-heavy.
+# Options: --rate N (users/s) --duration S --url URL --images DIR --p99-ms MS --burst N --api-key KEY
+load-test *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    scenario=upload-and-poll
+    if [[ $# -gt 0 && "$1" != --* ]]; then scenario="$1"; shift; fi
+    case "$scenario" in
+      upload-and-poll) simulation=UploadAndPollSimulation ;;
+      burst) simulation=BurstSimulation ;;
+      read-heavy) simulation=ReadHeavySimulation ;;
+      *) echo "unknown scenario '$scenario' (upload-and-poll, burst, read-heavy)" >&2; exit 2 ;;
+    esac
+    url=http://127.0.0.1:${AIQ_HTTP_PORT:-8080}
+    props=()
+    while [[ $# -gt 0 ]]; do
+      [[ $# -ge 2 ]] || { echo "$1 needs a value" >&2; exit 2; }
+      case "$1" in
+        --rate) props+=("-Drate=$2") ;;
+        --duration) props+=("-Dduration=$2") ;;
+        --url) url="${2%/}" ;;
+        --images) props+=("-Dimages=$(realpath "$2")") ;;
+        --p99-ms) props+=("-Dp99Ms=$2") ;;
+        --burst) props+=("-Dburst=$2") ;;
+        --api-key) props+=("-DapiKey=$2") ;;
+        *) echo "unknown option $1 (--rate, --duration, --url, --images, --p99-ms, --burst, --api-key)" >&2; exit 2 ;;
+      esac
+      shift 2
+    done
+    if ! curl -fsS -o /dev/null "$url/health/ready"; then
+      echo "nothing ready at $url: start the service first (just dev --background), or pass --url" >&2
+      exit 1
+    fi
+    echo "Gatling $scenario against $url ${props[*]}"
+    mvn -B -q -f load-test/pom.xml gatling:test -Dgatling.simulationClass="io.aiq.circles.load.$simulation" \
+      -DbaseUrl="$url" ${props[@]+"${props[@]}"}
+    report="$(ls -td load-test/target/gatling/*/ | head -n 1)"
+    echo "report: ${report}index.html"
 
 # (re)build eval/target/aiq-eval.jar when its sources changed
 _eval-jar:

@@ -130,6 +130,9 @@ cmd_start() {
   export AIQ_KAFKA_BOOTSTRAP="$bootstrap"
   export AIQ_DATABASE_URL
   export AIQ_STORE_ROOT="${AIQ_STORE_ROOT:-$DEV_DIR/images}"
+  # Local development has no per-client request limit: load tests (just load-test) all come from
+  # 127.0.0.1. Set AIQ_RATE_LIMIT_REQUESTS_PER_SECOND to try the limit.
+  export AIQ_RATE_LIMIT_REQUESTS_PER_SECOND="${AIQ_RATE_LIMIT_REQUESTS_PER_SECOND:-0}"
   mkdir -p "$AIQ_STORE_ROOT"
   # A process running only some roles joins the local Vert.x cluster, so the event bus reaches the
   # roles of the other processes (`just gateway` + `just ingest` + ...); all roles need no cluster.
