@@ -204,6 +204,17 @@ load-test *args:
     report="$(ls -td load-test/target/gatling/*/ | head -n 1)"
     echo "report: ${report}index.html"
 
+# Benchmark this machine: the bare model, then the whole pipeline (Kafka and PostgreSQL as for just dev).
+# Prints a table and appends it to docs/benchmarks.md. Options: --seconds S (per phase) --soak N (images)
+bench *args: build _eval-jar
+    #!/usr/bin/env bash
+    set -euo pipefail
+    eval "$(scripts/postgres.sh ensure)"
+    bootstrap="$(scripts/kafka.sh start)"
+    java -cp eval/target/aiq-eval.jar io.aiq.circles.eval.bench.Bench --kafka "$bootstrap" \
+      --database-url "$AIQ_DATABASE_URL" --commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+      --append docs/benchmarks.md "$@"
+
 # (re)build eval/target/aiq-eval.jar when its sources changed
 _eval-jar:
     #!/usr/bin/env bash

@@ -14,9 +14,13 @@ final class BatchRun {
   private static final Logger LOG = LoggerFactory.getLogger(BatchRun.class);
 
   /** A job's result: detections, or a failure reason (a {@link DetectionFailed} code). */
-  record Outcome(List<Detection> detections, String reason, String message, long millis) {
+  /**
+   * @param millis decoding plus this image's share of the model call
+   * @param decodeNanos decoding alone
+   */
+  record Outcome(List<Detection> detections, String reason, String message, long millis, long decodeNanos) {
     static Outcome failed(String reason, String message) {
-      return new Outcome(null, reason, message, 0);
+      return new Outcome(null, reason, message, 0, 0);
     }
   }
 
@@ -58,7 +62,7 @@ final class BatchRun {
         int i = index.get(k);
         outcomes[i] = found == null
             ? Outcome.failed(DetectionFailed.MODEL_ERROR, "the detector failed " + maxAttempts + " times")
-            : new Outcome(found.get(k), null, null, (decodeNanos[i] + perImage) / 1_000_000);
+            : new Outcome(found.get(k), null, null, (decodeNanos[i] + perImage) / 1_000_000, decodeNanos[i]);
       }
     }
     return new Result(Arrays.asList(outcomes), (System.nanoTime() - start) / 1_000_000);

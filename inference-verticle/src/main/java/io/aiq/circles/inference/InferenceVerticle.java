@@ -160,6 +160,11 @@ public final class InferenceVerticle extends VerticleBase {
       List<BatchRun.Outcome> outcomes = new ArrayList<>(bytes.size());
       for (Future<BatchRun.Result> run : runs) {
         registry.timer("aiq_inference_batch_seconds").record(run.result().millis(), TimeUnit.MILLISECONDS);
+        for (BatchRun.Outcome o : run.result().outcomes()) {
+          if (o.decodeNanos() > 0) {
+            registry.timer("aiq_inference_decode_seconds").record(o.decodeNanos(), TimeUnit.NANOSECONDS);
+          }
+        }
         outcomes.addAll(run.result().outcomes());
       }
       return outcomes;

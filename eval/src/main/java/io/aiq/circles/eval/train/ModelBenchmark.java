@@ -48,6 +48,22 @@ public final class ModelBenchmark implements Callable<Integer> {
   @Option(names = "--soak", defaultValue = "0", description = "inferences for the memory soak (0: skip; the target is 10000)")
   int soak;
 
+  /** The figures of the last {@link #call()}, for callers that report them (just bench). */
+  double loadSeconds;
+  double singleMedianMs;
+  double singleP95Ms;
+  double bestThroughput;
+  String bestConfiguration = "";
+
+  /** The bare model's figures of the last run. */
+  public record Figures(double loadSeconds, double singleMedianMs, double singleP95Ms, double bestThroughput,
+                        String bestConfiguration) {
+  }
+
+  public Figures figures() {
+    return new Figures(loadSeconds, singleMedianMs, singleP95Ms, bestThroughput, bestConfiguration);
+  }
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new ModelBenchmark()).execute(args));
   }
@@ -67,7 +83,8 @@ public final class ModelBenchmark implements Callable<Integer> {
 
     long t0 = System.nanoTime();
     try (TfDetector detector = new TfDetector(model, 0, null)) {
-      System.out.printf(Locale.ROOT, "model load: %.2f s%n", (System.nanoTime() - t0) / 1e9);
+      loadSeconds = (System.nanoTime() - t0) / 1e9;
+      System.out.printf(Locale.ROOT, "model load: %.2f s%n", loadSeconds);
       for (int i = 0; i < 20; i++) {
         detector.detect(List.of(decode(jpegs.get(i % jpegs.size()))));
       }
@@ -82,8 +99,10 @@ public final class ModelBenchmark implements Callable<Integer> {
         decodeMs[i] = (b - a) / 1e6;
         totalMs[i] = (c - a) / 1e6;
       }
+      singleMedianMs = percentile(totalMs, 0.5);
+      singleP95Ms = percentile(totalMs, 0.95);
       System.out.printf(Locale.ROOT, "single image, decode included: median %.1f ms, p95 %.1f ms (JPEG decode median %.1f ms)%n",
-          percentile(totalMs, 0.5), percentile(totalMs, 0.95), percentile(decodeMs, 0.5));
+          singleMedianMs, singleP95Ms, percentile(decodeMs, 0.5));
     }
     System.out.println("throughput (images/s), decode included; rows: TensorFlow threads x callers, columns: batch size");
     System.out.printf(Locale.ROOT, "%-18s %8s %8s %8s %8s%n", "threads x callers", "1", "4", "8", "16");
@@ -91,11 +110,17 @@ public final class ModelBenchmark implements Callable<Integer> {
       try (TfDetector detector = new TfDetector(model, config[0], null)) {
         StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-18s", config[0] + " x " + config[1]));
         for (int batch : new int[] {1, 4, 8, 16}) {
-          row.append(String.format(Locale.ROOT, " %8.1f", throughput(detector, jpegs, batch, config[1])));
+          double ips = throughput(detector, jpegs, batch, config[1]);
+          if (ips > bestThroughput) {
+            bestThroughput = ips;
+            bestConfiguration = config[0] + " TF thread(s) x " + config[1] + " caller(s), batch " + batch;
+          }
+          row.append(String.format(Locale.ROOT, " %8.1f", ips));
         }
         System.out.println(row);
       }
     }
+    System.out.printf(Locale.ROOT, "best throughput: %.1f images/s (%s)%n", bestThroughput, bestConfiguration);
     if (soak > 0) {
       soak(jpegs);
     }
