@@ -1,5 +1,6 @@
 package io.aiq.circles.eval.bench;
 
+import io.aiq.circles.eval.train.ModelBenchmark;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -49,6 +50,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
   @Option(names = "--images", defaultValue = "eval/datasets/coins-dev", description = "folder of JPEG photos (default: ${DEFAULT-VALUE})")
   Path images;
 
+  @Option(names = "--size", defaultValue = "512x384", description = "re-encode the photos as JPEGs of this size, as the "
+      + "bare model's benchmark does; 'original' keeps the files (default: ${DEFAULT-VALUE})")
+  String size;
+
   @Option(names = "--port", defaultValue = "18080", description = "HTTP port for the measured service (default: ${DEFAULT-VALUE})")
   int port;
 
@@ -86,7 +91,12 @@ public final class PipelineBenchmark implements Callable<Integer> {
   public Integer call() throws Exception {
     try (Stream<Path> files = Files.list(images)) {
       for (Path p : files.filter(f -> f.toString().endsWith(".jpg")).sorted().toList()) {
-        photos.add(Files.readAllBytes(p));
+        byte[] jpeg = Files.readAllBytes(p);
+        if (!"original".equals(size)) {
+          String[] wh = size.split("x");
+          jpeg = ModelBenchmark.reencode(jpeg, Integer.parseInt(wh[0]), Integer.parseInt(wh[1]));
+        }
+        photos.add(jpeg);
       }
     }
     base = "http://127.0.0.1:" + port;

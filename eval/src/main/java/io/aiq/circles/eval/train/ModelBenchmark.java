@@ -191,12 +191,15 @@ public final class ModelBenchmark implements Callable<Integer> {
       return jpeg;
     }
     String[] wh = size.split("x");
-    int w = Integer.parseInt(wh[0]);
-    int h = Integer.parseInt(wh[1]);
-    BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
+    return reencode(jpeg, Integer.parseInt(wh[0]), Integer.parseInt(wh[1]));
+  }
+
+  /** A JPEG scaled to {@code width × height} and encoded again (ImageIO's default quality, 0.75). */
+  public static byte[] reencode(byte[] jpeg, int width, int height) throws IOException {
+    BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
     Graphics2D g = out.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-    g.drawImage(decode(jpeg), 0, 0, w, h, null);
+    g.drawImage(decode(jpeg), 0, 0, width, height, null);
     g.dispose();
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     ImageIO.write(out, "jpg", bytes);
