@@ -198,8 +198,8 @@ public final class Trainer implements AutoCloseable {
 
   /**
    * Writes the SavedModel: signature {@code serving_default}, input {@code images}, three outputs.
-   * The served graph is built anew from the trained values, so it holds the inference path and its
-   * weights only: no training ops, no optimiser state.
+   * The served graph is built anew with the trained values as constants, so it holds the inference
+   * path and its weights only: no training ops, no optimiser state, and batch norms folded away.
    */
   public void export(Path dir) throws IOException {
     if (Files.exists(dir)) {
@@ -214,8 +214,13 @@ public final class Trainer implements AutoCloseable {
         trained.put(v.getKey(), read(t, (int) t.shape().size()));
       }
     }
+    exportServed(trained, dir);
+  }
+
+  /** Writes the served graph with these values (by variable name) as a SavedModel in {@code dir}. */
+  public static void exportServed(Map<String, float[]> trained, Path dir) throws IOException {
     try (Graph served = new Graph()) {
-      CenterNet copy = new CenterNet(served, 0, trained);
+      CenterNet copy = CenterNet.frozen(served, trained);
       Ops ops = copy.ops();
       Placeholder<TFloat32> input = copy.imagesPlaceholder(SIGNATURE_INPUT);
       CenterNet.Heads heads = copy.forward(input, false);
