@@ -42,7 +42,7 @@ public final class ConfigLoader {
     ConfigRetriever retriever = ConfigRetriever.create(vertx, options);
     return retriever.getConfig()
         .map(json -> {
-          deepMerge(json, fromEnvironment(env));
+          deepMerge(json, fromEnvironment(env, json));
           if (overrides != null) {
             deepMerge(json, overrides);
           }
@@ -59,20 +59,38 @@ public final class ConfigLoader {
         .setConfig(new JsonObject().put("path", path));
   }
 
-  /** The {@code AIQ_*} variables as nested JSON; {@code AIQ_CONFIG_FILE} names the file and is no key. */
-  static JsonObject fromEnvironment(Map<String, String> env) {
+  /**
+   * The {@code AIQ_*} variables as nested JSON; {@code AIQ_CONFIG_FILE} names the file and is no key.
+   * Names are matched against the known settings first, so that sections and top-level keys with
+   * dashes work ({@code AIQ_RATE_LIMIT_BURST} → {@code rate-limit.burst}, {@code AIQ_API_KEYS} →
+   * {@code api-keys}); an unknown name is read as {@code AIQ_<SECTION>_<KEY>}.
+   */
+  static JsonObject fromEnvironment(Map<String, String> env, JsonObject known) {
     JsonObject out = new JsonObject();
     env.forEach((name, value) -> {
       if (!name.startsWith(ENV_PREFIX) || name.equals(CONFIG_FILE_ENV)) {
         return;
       }
       String rest = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT);
+      String topLevel = null;
+      String knownSection = null;
+      for (String key : known.fieldNames()) {
+        String envForm = key.replace('-', '_');
+        if (!(known.getValue(key) instanceof JsonObject) && rest.equals(envForm)) {
+          topLevel = key;
+        } else if (known.getValue(key) instanceof JsonObject && rest.startsWith(envForm + "_")
+            && (knownSection == null || key.length() > knownSection.length())) {
+          knownSection = key;
+        }
+      }
       int sep = rest.indexOf('_');
-      if (sep < 0) {
+      if (topLevel != null) {
+        out.put(topLevel, value);
+      } else if (knownSection == null && sep < 0) {
         out.put(rest, value);
       } else {
-        String section = rest.substring(0, sep);
-        String key = rest.substring(sep + 1).replace('_', '-');
+        String section = knownSection != null ? knownSection : rest.substring(0, sep);
+        String key = rest.substring(section.length() + 1).replace('_', '-');
         JsonObject s = out.getJsonObject(section);
         if (s == null) {
           s = new JsonObject();

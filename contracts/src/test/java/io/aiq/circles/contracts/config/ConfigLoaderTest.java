@@ -52,6 +52,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void environment_variables_reach_sections_and_top_level_keys_whose_names_have_dashes(Vertx vertx) throws Exception {
+    AppConfig c = load(vertx, Map.of("AIQ_RATE_LIMIT_REQUESTS_PER_SECOND", "0", "AIQ_RATE_LIMIT_BURST", "7",
+        "AIQ_RATE_LIMIT_CLIENT_HEADER", "X-Forwarded-For", "AIQ_API_KEYS", "key-one-0123456789,key-two-0123456789",
+        "AIQ_SHUTDOWN_TIMEOUT_MS", "1234", "AIQ_DUMMY_DELAY_MS", "5", "AIQ_INFERENCE_BATCH_WAIT_MS", "3"), null);
+
+    assertThat(c.rateLimit().requestsPerSecond()).isZero();
+    assertThat(c.rateLimit().burst()).isEqualTo(7);
+    assertThat(c.rateLimit().clientHeader()).isEqualTo("X-Forwarded-For");
+    assertThat(c.apiKeys()).containsExactly("key-one-0123456789", "key-two-0123456789");
+    assertThat(c.shutdownTimeoutMs()).isEqualTo(1234);
+    assertThat(c.dummyDelayMs()).isEqualTo(5);
+    assertThat(c.inference().batchWaitMs()).isEqualTo(3);
+  }
+
+  @Test
   void a_yaml_file_overrides_the_defaults_and_the_environment_overrides_the_file(Vertx vertx, @TempDir Path dir)
       throws Exception {
     Path file = dir.resolve("aiq.yaml");

@@ -76,7 +76,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
 
   private static final int BACKLOG = 48;
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
+  /** What failed, by HTTP status or exception: a benchmark's errors must say why. */
+  private final java.util.Map<String, AtomicInteger> failureKinds = new java.util.concurrent.ConcurrentHashMap<>();
   private final List<byte[]> photos = new ArrayList<>();
   private final AtomicInteger next = new AtomicInteger();
   private final AtomicInteger failures = new AtomicInteger();
@@ -171,6 +174,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
       figures = new Figures(coldStart, saturation, half, accept, completion, queue, inference, persist, rssUnderLoad,
           soakStart, soakEnd, soak, failures.get());
       System.out.printf(Locale.ROOT, "failed requests: %d%n", failures.get());
+      failureKinds.forEach((kind, n) -> System.out.printf(Locale.ROOT, "    %6d x %s%n", n.get(), kind));
       return failures.get() == 0 ? 0 : 1;
     } finally {
       service.destroy();
@@ -253,17 +257,22 @@ public final class PipelineBenchmark implements Callable<Integer> {
           HttpResponse.BodyHandlers.ofString());
       double ms = (System.nanoTime() - t0) / 1e6;
       if (r.statusCode() != 202) {
-        failures.incrementAndGet();
+        fail("upload answered " + r.statusCode() + " " + r.body().substring(0, Math.min(120, r.body().length())));
         return null;
       }
       return new Submitted(new JsonObject(r.body()).getString("jobId"), ms);
     } catch (IOException e) {
-      failures.incrementAndGet();
+      fail("upload: " + e);
       return null;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return null;
     }
+  }
+
+  private void fail(String kind) {
+    failures.incrementAndGet();
+    failureKinds.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet();
   }
 
   private List<JsonObject> awaitAll(List<Submitted> jobs) throws Exception {
@@ -277,7 +286,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
           break;
         }
         if ("failed".equals(status)) {
-          failures.incrementAndGet();
+          fail("job failed: " + job.getJsonObject("error", new JsonObject()).getString("code"));
           break;
         }
       }
