@@ -98,7 +98,8 @@ public final class Bench implements Callable<Integer> {
         fmt("%.0f / %.0f / %.0f / %.0f ms", PipelineBenchmark.pct(p.acceptMs(), 0.5), PipelineBenchmark.pct(p.queueMs(), 0.5),
             PipelineBenchmark.pct(p.inferenceMs(), 0.5), PipelineBenchmark.pct(p.persistMs(), 0.5)), "");
     row(t, "failed requests", String.valueOf(p.failed()), "0");
-    t.append(String.format(Locale.ROOT, "%nCommand: `just bench` (phases of %d s, soak of %,d images).%n", seconds, soak));
+    t.append(String.format(Locale.ROOT, "%nCommand: `just bench` (phases of %d s, soak of %,d images; the service runs "
+        + "with -Xmx512m, one JVM, all roles, default settings).%n", seconds, soak));
     return t.toString();
   }
 

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -53,6 +54,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
   @Option(names = "--size", defaultValue = "512x384", description = "re-encode the photos as JPEGs of this size, as the "
       + "bare model's benchmark does; 'original' keeps the files (default: ${DEFAULT-VALUE})")
   String size;
+
+  @Option(names = "--jvm-options", defaultValue = "-Xmx512m", description = "JVM options of the measured service, "
+      + "space-separated (default: ${DEFAULT-VALUE}: a heap sized as for a 1 GiB container)")
+  String jvmOptions;
 
   @Option(names = "--port", defaultValue = "18080", description = "HTTP port for the measured service (default: ${DEFAULT-VALUE})")
   int port;
@@ -105,8 +110,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
     base = "http://127.0.0.1:" + port;
     Path log = Files.createTempFile("aiq-bench-service-", ".log");
     String run = "bench" + UUID.randomUUID().toString().substring(0, 8);
-    ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-jar", jar.toString()).redirectErrorStream(true).redirectOutput(log.toFile());
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.addAll(Arrays.stream(jvmOptions.trim().split("\\s+")).filter(o -> !o.isEmpty()).toList());
+    command.addAll(List.of("-jar", jar.toString()));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().keySet().removeIf(k -> k.startsWith("AIQ_"));
     builder.environment().put("AIQ_HTTP_PORT", String.valueOf(port));
     builder.environment().put("AIQ_KAFKA_BOOTSTRAP", kafka);
@@ -116,7 +123,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
     builder.environment().put("AIQ_STORE_ROOT", Files.createTempDirectory("aiq-bench-store-").toString());
     builder.environment().put("AIQ_RATE_LIMIT_REQUESTS_PER_SECOND", "0");
     builder.environment().putIfAbsent("TF_ENABLE_ONEDNN_OPTS", "1");
-    System.out.printf(Locale.ROOT, "service: %s on port %d, topics %s.*, log %s%n", jar, port, run, log);
+    System.out.printf(Locale.ROOT, "service: %s %s on port %d, topics %s.*, log %s%n", jvmOptions, jar, port, run, log);
 
     long t0 = System.nanoTime();
     service = builder.start();
