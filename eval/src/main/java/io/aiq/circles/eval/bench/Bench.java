@@ -60,7 +60,7 @@ public final class Bench implements Callable<Integer> {
     int exit = pipeline.call();
     PipelineBenchmark.Figures p = pipeline.figures;
 
-    String table = table(m, p);
+    String table = table(m, p, pipeline);
     System.out.println();
     System.out.println(table);
     if (append != null) {
@@ -70,7 +70,7 @@ public final class Bench implements Callable<Integer> {
     return exit;
   }
 
-  private String table(ModelBenchmark.Figures m, PipelineBenchmark.Figures p) {
+  private String table(ModelBenchmark.Figures m, PipelineBenchmark.Figures p, PipelineBenchmark pipeline) {
     double efficiency = p.saturationJobsPerSecond() / m.bestThroughput();
     StringBuilder t = new StringBuilder();
     t.append(String.format(Locale.ROOT, "### `just bench`, %s: %d cores, Java %s, commit %s%n%n", LocalDate.now(),
@@ -83,6 +83,7 @@ public final class Bench implements Callable<Integer> {
     row(t, "(a) bare model: load", fmt("%.2f s", m.loadSeconds()), "≤ 2 s");
     row(t, "(b) pipeline at saturation", fmt("%.1f completed jobs/s", p.saturationJobsPerSecond()), "");
     row(t, "pipeline efficiency (b)/(a)", fmt("%.2f", efficiency), "≥ 0.80");
+    row(t, "where the cores went at saturation (share of all CPU time, idle included)", pipeline.cpu, "");
     row(t, fmt("(c) accept latency p50 / p95 / p99 at %.1f uploads/s", p.halfRate()), PipelineBenchmark.p3(p.acceptMs())
         + " ms", "p99 ≤ 50 ms");
     row(t, "(c) completion latency p50 / p95 / p99 (submitted → finished)", PipelineBenchmark.p3(p.completionMs()) + " ms",

@@ -78,6 +78,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
   }
 
   Figures figures;
+  /** Shares of the machine's CPU time at saturation, by process. */
+  String cpu = "";
 
   private static final int BACKLOG = 48;
 
@@ -134,9 +136,12 @@ public final class PipelineBenchmark implements Callable<Integer> {
 
       // warm-up: the JIT, TensorFlow's first runs, the consumers' partition assignment
       runClosedLoop(Duration.ofSeconds(Math.max(5, seconds / 3)), 16);
+      CpuShares.Snapshot before = CpuShares.snapshot(service.pid());
       double saturation = runClosedLoop(Duration.ofSeconds(seconds), 16);
+      cpu = CpuShares.between(before, CpuShares.snapshot(service.pid()));
       long rssUnderLoad = rssMiB();
       System.out.printf(Locale.ROOT, "(b) saturation: %.1f completed jobs/s (RSS under load %d MiB)%n", saturation, rssUnderLoad);
+      System.out.println("    where the cores went at saturation: " + cpu);
       if (modelThroughput > 0) {
         System.out.printf(Locale.ROOT, "    pipeline efficiency: %.2f (bare model %.1f images/s)%n", saturation / modelThroughput,
             modelThroughput);
