@@ -59,6 +59,14 @@ public final class PipelineBenchmark implements Callable<Integer> {
       + "space-separated (default: ${DEFAULT-VALUE}: a heap sized as for a 1 GiB container)")
   String jvmOptions;
 
+  @Option(names = "--env", description = "a setting of the measured service, NAME=VALUE (e.g. AIQ_INFERENCE_BATCH_SIZE=16);"
+      + " repeatable")
+  List<String> settings = new ArrayList<>();
+
+  @Option(names = "--backlog", defaultValue = "48", description = "at saturation, uploads wait while more jobs than this "
+      + "are unfinished (default: ${DEFAULT-VALUE})")
+  int backlog;
+
   @Option(names = "--port", defaultValue = "18080", description = "HTTP port for the measured service (default: ${DEFAULT-VALUE})")
   int port;
 
@@ -81,7 +89,6 @@ public final class PipelineBenchmark implements Callable<Integer> {
   /** Shares of the machine's CPU time at saturation, by process. */
   String cpu = "";
 
-  private static final int BACKLOG = 48;
 
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
@@ -125,7 +132,15 @@ public final class PipelineBenchmark implements Callable<Integer> {
     builder.environment().put("AIQ_STORE_ROOT", Files.createTempDirectory("aiq-bench-store-").toString());
     builder.environment().put("AIQ_RATE_LIMIT_REQUESTS_PER_SECOND", "0");
     builder.environment().putIfAbsent("TF_ENABLE_ONEDNN_OPTS", "1");
-    System.out.printf(Locale.ROOT, "service: %s %s on port %d, topics %s.*, log %s%n", jvmOptions, jar, port, run, log);
+    for (String setting : settings) {
+      int eq = setting.indexOf('=');
+      if (eq < 1) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "--env wants NAME=VALUE, got " + setting);
+      }
+      builder.environment().put(setting.substring(0, eq), setting.substring(eq + 1));
+    }
+    System.out.printf(Locale.ROOT, "service: %s %s %s on port %d, topics %s.*, log %s%n", String.join(" ", settings), jvmOptions,
+        jar, port, run, log);
 
     long t0 = System.nanoTime();
     service = builder.start();
@@ -199,7 +214,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
 
   /**
    * Keeps the service saturated: {@code concurrency} uploaders, held back while more than
-   * {@link #BACKLOG} jobs wait (a few batches ahead of inference, not thousands). Returns completed
+   * {@link #backlog} jobs wait (a few batches ahead of inference, not thousands). Returns completed
    * jobs a second over the phase.
    */
   private double runClosedLoop(Duration length, int concurrency) throws Exception {
@@ -212,7 +227,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
     for (int w = 0; w < concurrency; w++) {
       workers.add(CompletableFuture.runAsync(() -> {
         while (System.nanoTime() < end) {
-          if (accepted.get() - completed.get() > BACKLOG) {
+          if (accepted.get() - completed.get() > backlog) {
             sleep(10);
           } else if (upload() != null) {
             accepted.incrementAndGet();
