@@ -211,8 +211,11 @@ bench *args: build _eval-jar
     set -euo pipefail
     eval "$(scripts/postgres.sh ensure)"
     bootstrap="$(scripts/kafka.sh start)"
+    # a database of its own, made afresh: the figures must not depend on what just dev has stored
+    server="${AIQ_DATABASE_URL%/*}"
+    psql -X -q "$server/postgres" -c "DROP DATABASE IF EXISTS aiq_bench" -c "CREATE DATABASE aiq_bench"
     java -cp eval/target/aiq-eval.jar io.aiq.circles.eval.bench.Bench --kafka "$bootstrap" \
-      --database-url "$AIQ_DATABASE_URL" --commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+      --database-url "$server/aiq_bench" --commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
       --append docs/benchmarks.md "$@"
 
 # (re)build eval/target/aiq-eval.jar when its sources changed

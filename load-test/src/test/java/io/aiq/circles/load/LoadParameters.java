@@ -33,7 +33,10 @@ record LoadParameters(String baseUrl, double rate, Duration duration, Path image
     if (seconds <= 0 || seconds > 3600) {
       throw new IllegalArgumentException("duration must be in (0, 3600] seconds, got " + seconds);
     }
-    Path images = Path.of(System.getProperty("images", "../eval/datasets/coins-dev")).toAbsolutePath().normalize();
+    // the project's photos, from the repository root or from load-test/
+    String defaultImages = Files.isDirectory(Path.of("eval/datasets/coins-dev")) ? "eval/datasets/coins-dev"
+        : "../eval/datasets/coins-dev";
+    Path images = Path.of(System.getProperty("images", defaultImages)).toAbsolutePath().normalize();
     int p99 = Integer.parseInt(System.getProperty("p99Ms", String.valueOf(defaultP99Ms)));
     return new LoadParameters(baseUrl, rate, Duration.ofSeconds(seconds), images, p99,
         System.getProperty("apiKey", ""));
