@@ -27,7 +27,7 @@ class MigrationsTest {
 
     int applied = Database.migrate(vertx, database(url)).await(60, TimeUnit.SECONDS);
 
-    assertThat(applied).isEqualTo(1);
+    assertThat(applied).isEqualTo(2);
     List<String> tables = new ArrayList<>();
     try (Connection c = PostgresFixture.connect(url);
          ResultSet rs = c.createStatement().executeQuery(
@@ -37,6 +37,14 @@ class MigrationsTest {
       }
     }
     assertThat(tables).contains("images", "jobs", "detections", "flyway_schema_history");
+    try (Connection c = PostgresFixture.connect(url);
+         ResultSet rs = c.createStatement().executeQuery("SELECT indexname FROM pg_indexes WHERE tablename = 'jobs'")) {
+      List<String> indexes = new ArrayList<>();
+      while (rs.next()) {
+        indexes.add(rs.getString(1));
+      }
+      assertThat(indexes).contains("jobs_by_image", "jobs_pending", "jobs_succeeded_by_image");
+    }
   }
 
   @Test
