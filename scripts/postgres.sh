@@ -4,7 +4,8 @@
 #   eval "$(scripts/postgres.sh ensure)"   sets AIQ_DATABASE_URL (the only line on stdout)
 #   scripts/postgres.sh stop               stops the throwaway cluster, if this script started one
 #   scripts/postgres.sh status             what `ensure` would use, and whether it answers
-#   scripts/postgres.sh check              exit 0 when `ensure` can succeed (no side effects)
+#   scripts/postgres.sh check              exit 0 when `ensure` can succeed (no side effects; with
+#                                          AIQ_PG_FORCE_LOCAL=1: when a throwaway cluster can be made)
 #
 # `ensure` picks, in this order:
 #   a) AIQ_DATABASE_URL, when set (it must answer; it is echoed back unchanged);
@@ -354,6 +355,20 @@ cmd_status() {
 
 cmd_check() {
   local host port bindir
+  if [[ "${AIQ_PG_FORCE_LOCAL:-}" == 1 ]]; then
+    # only a throwaway cluster would do: its binaries (and, as root, a user to own it) must exist
+    bindir="$(find_pg_bindir)"
+    if [[ -z "$bindir" ]]; then
+      echo "AIQ_PG_FORCE_LOCAL=1 but no server binaries (initdb, pg_ctl): apt-get install -y postgresql"
+      return 1
+    fi
+    if [[ "$(id -u)" == 0 ]] && ! id postgres >/dev/null 2>&1; then
+      echo "AIQ_PG_FORCE_LOCAL=1, running as root, but there is no user 'postgres' to own a throwaway cluster"
+      return 1
+    fi
+    echo "server binaries in $bindir (a throwaway cluster will be started)"
+    return 0
+  fi
   if [[ -n "${AIQ_DATABASE_URL:-}" ]]; then
     read -r host port < <(parse_url_host_port "$AIQ_DATABASE_URL")
     if pg_answers "$host" "$port"; then

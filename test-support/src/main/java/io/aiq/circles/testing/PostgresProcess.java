@@ -26,22 +26,10 @@ public final class PostgresProcess implements AutoCloseable {
     this.port = port;
   }
 
-  /** Whether this checkout has the script and the machine the server binaries (initdb, pg_ctl). */
+  /** Whether this checkout has the script and the script can make a throwaway cluster here. */
   public static boolean available() {
-    if (script() == null) {
-      return false;
-    }
-    try {
-      Process p = new ProcessBuilder("bash", "-c", "{ command -v pg_config >/dev/null && test -x \"$(pg_config --bindir)/initdb\"; }"
-          + " || ls /usr/lib/postgresql/*/bin/initdb || command -v initdb").redirectErrorStream(true).start();
-      p.getInputStream().readAllBytes();
-      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    Path script = script();
+    return script != null && run(script, null, 0, "check").exit() == 0;
   }
 
   public static PostgresProcess start() {

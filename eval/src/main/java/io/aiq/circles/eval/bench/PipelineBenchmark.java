@@ -389,11 +389,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
     return a == null || b == null ? 0 : Duration.between(Instant.parse(a), Instant.parse(b)).toNanos() / 1e6;
   }
 
-  static double pct(double[] sorted, double q) {
-    if (sorted.length == 0) {
-      return Double.NaN;
-    }
-    return sorted[(int) Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+  static double pct(double[] values, double q) {
+    return ModelBenchmark.percentile(values, q);
   }
 
   static String p3(double[] sorted) {

@@ -210,7 +210,11 @@ public final class ModelBenchmark implements Callable<Integer> {
     return ImageIO.read(new ByteArrayInputStream(jpeg));
   }
 
-  private static double percentile(double[] values, double q) {
+  /** The q-quantile (nearest rank) of values in any order; NaN when there are none. */
+  public static double percentile(double[] values, double q) {
+    if (values.length == 0) {
+      return Double.NaN;
+    }
     double[] s = values.clone();
     Arrays.sort(s);
     return s[(int) Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
