@@ -147,6 +147,32 @@ class UploadRejectionTest {
   }
 
   @Test
+  void a_part_header_longer_than_16_kib_is_refused_with_400() {
+    // 40 KiB of file name arrives over several TCP segments whatever the network does
+    MultipartForm form = MultipartForm.create().binaryFileUpload("file", "a".repeat(40_000) + ".jpg",
+        Buffer.buffer(TestImages.coinPhoto()), "image/jpeg");
+
+    HttpResponse<Buffer> r = sys.api.uploadForm(form);
+
+    assertError(r, 400, "bad_request");
+    assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("longer than 16384 bytes");
+  }
+
+  @Test
+  void a_form_with_hundreds_of_fields_is_refused_with_400() {
+    MultipartForm form = MultipartForm.create();
+    for (int i = 0; i < 300; i++) {
+      form.attribute("f" + i, "x");
+    }
+    form.binaryFileUpload("file", "c.jpg", Buffer.buffer(TestImages.coinPhoto()), "image/jpeg");
+
+    HttpResponse<Buffer> r = sys.api.uploadForm(form);
+
+    assertError(r, 400, "bad_request");
+    assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("more than 16 fields");
+  }
+
+  @Test
   void an_empty_body_is_refused_with_400() {
     assertError(sys.api.uploadRaw(new byte[0], "image/jpeg"), 400, "missing_file");
   }

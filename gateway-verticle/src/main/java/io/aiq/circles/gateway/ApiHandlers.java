@@ -56,7 +56,7 @@ final class ApiHandlers {
           count("rejected", e);
           ApiResponses.failure(ctx, e);
           if (e instanceof UploadRejected r && (r.code() == ErrorCode.PAYLOAD_TOO_LARGE
-              || r.code() == ErrorCode.REQUEST_TIMEOUT)) {
+              || r.code() == ErrorCode.REQUEST_TIMEOUT || r.code() == ErrorCode.BAD_REQUEST)) {
             ApiResponses.discardRestOfBody(ctx);
           }
         });

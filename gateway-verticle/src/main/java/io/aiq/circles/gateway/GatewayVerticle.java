@@ -41,7 +41,12 @@ public final class GatewayVerticle extends VerticleBase {
     Router router = router();
     HttpServerOptions options = new HttpServerOptions().setHost(config.http().host()).setPort(config.http().port())
         // a client that stops sending mid-upload is cut off rather than holding a connection forever
-        .setIdleTimeout(config.http().idleTimeoutSeconds()).setCompressionSupported(true);
+        .setIdleTimeout(config.http().idleTimeoutSeconds()).setCompressionSupported(true)
+        // A part header (its file name) that arrives split over TCP segments is buffered until
+        // complete; Vert.x's default of 1 KiB turned a long-but-harmless file name into a failure
+        // that depended on how the network cut the body. 16 KiB holds any real header; beyond it
+        // the client gets 400 (UploadReceiver). One upload needs one part, a few fields at most.
+        .setMaxFormBufferedBytes(UploadReceiver.MAX_PART_HEADER_BYTES).setMaxFormFields(UploadReceiver.MAX_FORM_FIELDS);
     return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> {
       server = s;
       LOG.info("gateway listening on http://{}:{}", config.http().host(), s.actualPort());

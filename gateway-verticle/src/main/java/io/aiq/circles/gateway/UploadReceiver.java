@@ -6,6 +6,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
+import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import java.util.Locale;
 
 /**
@@ -17,6 +18,8 @@ import java.util.Locale;
  */
 final class UploadReceiver {
   static final String FILE_FIELD = "file";
+  static final int MAX_PART_HEADER_BYTES = 16 * 1024;
+  static final int MAX_FORM_FIELDS = 16;
 
   private final Vertx vertx;
   private final long maxBytes;
@@ -93,9 +96,9 @@ final class UploadReceiver {
           body.appendBuffer(chunk);
         }
       });
-      upload.exceptionHandler(result::tryFail);
+      upload.exceptionHandler(e -> result.tryFail(malformedForm(e)));
     });
-    request.exceptionHandler(result::tryFail);
+    request.exceptionHandler(e -> result.tryFail(malformedForm(e)));
     request.endHandler(v -> {
       if (files[0] == 0) {
         result.tryFail(new UploadRejected(ErrorCode.MISSING_FILE, "the form has no 'file' field"));
@@ -108,6 +111,26 @@ final class UploadReceiver {
     });
     request.resume();
     return result.future();
+  }
+
+  /**
+   * Netty's form decoder fails with its own exceptions (a part header beyond
+   * {@link #MAX_PART_HEADER_BYTES}, more than {@link #MAX_FORM_FIELDS} fields, a broken part): those
+   * are the client's fault and get 400 with a reason, not 500.
+   */
+  private static Throwable malformedForm(Throwable e) {
+    if (e instanceof HttpPostRequestDecoder.TooLongFormFieldException) {
+      return new UploadRejected(ErrorCode.BAD_REQUEST, "a multipart part header (its field or file name) is longer than "
+          + MAX_PART_HEADER_BYTES + " bytes");
+    }
+    if (e instanceof HttpPostRequestDecoder.TooManyFormFieldsException) {
+      return new UploadRejected(ErrorCode.BAD_REQUEST, "the form has more than " + MAX_FORM_FIELDS
+          + " fields; send one 'file' field");
+    }
+    if (e instanceof HttpPostRequestDecoder.ErrorDataDecoderException) {
+      return new UploadRejected(ErrorCode.BAD_REQUEST, "the multipart form could not be decoded: " + e.getMessage());
+    }
+    return e;
   }
 
   private Future<byte[]> withinTimeout(Future<byte[]> body) {
