@@ -2,12 +2,13 @@ package io.aiq.circles.eval;
 
 import io.aiq.circles.contracts.Detection;
 import io.aiq.circles.inference.Detector;
+import io.aiq.circles.inference.ImageDecoder;
 import io.vertx.core.json.JsonObject;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import javax.imageio.ImageIO;
 
 /** Runs the detector in this process, as the inference role does: decode, then detect. */
 public final class LocalPredictor implements Predictor {
@@ -21,13 +22,12 @@ public final class LocalPredictor implements Predictor {
   public ImagePredictions predict(Path file) {
     long t0 = System.nanoTime();
     try {
-      BufferedImage image = ImageIO.read(file.toFile());
-      if (image == null) {
-        return ImagePredictions.failed(millisSince(t0), "not a decodable image");
-      }
+      BufferedImage image = detector.decode(Files.readAllBytes(file));
       List<Detection> found = detector.detect(List.of(image)).get(0);
       List<Prediction> predictions = found.stream().map(d -> new Prediction(d.bbox(), d.score())).toList();
       return new ImagePredictions(predictions, millisSince(t0), null);
+    } catch (ImageDecoder.CorruptImageException e) {
+      return ImagePredictions.failed(millisSince(t0), "not a decodable image: " + e.getMessage());
     } catch (IOException e) {
       return ImagePredictions.failed(millisSince(t0), "cannot read: " + e.getMessage());
     } catch (Exception e) {

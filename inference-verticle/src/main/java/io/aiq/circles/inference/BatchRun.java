@@ -47,7 +47,7 @@ final class BatchRun {
       }
       long t0 = System.nanoTime();
       try {
-        images.add(ImageDecoder.decode(bytes));
+        images.add(detector.decode(bytes));
         index.add(i);
       } catch (ImageDecoder.CorruptImageException e) {
         outcomes[i] = Outcome.failed(DetectionFailed.CORRUPT_IMAGE, e.getMessage());

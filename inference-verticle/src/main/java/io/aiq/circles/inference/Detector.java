@@ -18,6 +18,16 @@ public interface Detector extends AutoCloseable {
   boolean ready();
 
   /**
+   * Decodes stored image bytes for {@link #detect}; a detector may bring a faster decoder for the
+   * formats it sees most.
+   *
+   * @throws ImageDecoder.CorruptImageException when the bytes are not a decodable image
+   */
+  default BufferedImage decode(byte[] bytes) {
+    return ImageDecoder.decode(bytes);
+  }
+
+  /**
    * @return for each image, its detections in descending score order, boxes in the image's pixels
    * @throws Exception a model failure; the caller retries it a bounded number of times
    */

@@ -6,12 +6,12 @@ import java.io.IOException;
 import javax.imageio.ImageIO;
 
 /** Decodes image bytes with ImageIO (JPEG, PNG, BMP built in; WebP through the TwelveMonkeys plugin). */
-final class ImageDecoder {
+public final class ImageDecoder {
   private ImageDecoder() {
   }
 
   /** @throws CorruptImageException when the bytes are not a decodable image */
-  static BufferedImage decode(byte[] bytes) {
+  public static BufferedImage decode(byte[] bytes) {
     try {
       BufferedImage img = ImageIO.read(new ByteArrayInputStream(bytes));
       if (img == null) {
@@ -26,7 +26,7 @@ final class ImageDecoder {
     }
   }
 
-  static final class CorruptImageException extends RuntimeException {
+  public static final class CorruptImageException extends RuntimeException {
     CorruptImageException(String message) {
       super(message, null, false, false);
     }

@@ -192,7 +192,7 @@ public final class ModelEndpoints implements Consumer<Router> {
           throw new ApiException(ErrorCode.BAD_REQUEST, "an image is not valid base64");
         }
         try {
-          decoded.add(ImageDecoder.decode(bytes));
+          decoded.add(detector.decode(bytes));
         } catch (ImageDecoder.CorruptImageException e) {
           throw new ApiException(ErrorCode.CORRUPT_IMAGE, e.getMessage());
         }

@@ -234,7 +234,7 @@ public final class Augmenter {
   public static View plain(Sample s, int size) {
     Letterbox lb = Letterbox.of(s.image().getWidth(), s.image().getHeight(), size);
     float[] pixels = new float[size * size * 3];
-    Letterbox.toRgbFloats(lb.apply(s.image()), pixels, 0);
+    lb.fill(s.image(), pixels, 0);
     return new View(pixels, s.coins().stream().map(lb::toInput).toList());
   }
 

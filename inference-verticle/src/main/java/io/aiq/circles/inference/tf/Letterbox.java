@@ -6,6 +6,8 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
+import java.awt.image.PixelInterleavedSampleModel;
+import java.awt.image.Raster;
 
 /**
  * Fits an image into the model's square input without distorting it: scaled to fit, centred, the
@@ -33,6 +35,74 @@ public record Letterbox(double scale, double padX, double padY, int sourceWidth,
         (int) Math.round(sourceWidth * scale), (int) Math.round(sourceHeight * scale), null);
     g.dispose();
     return out;
+  }
+
+  /**
+   * Writes the letterboxed image straight into {@code out} at {@code offset} as RGB floats in [0, 1]
+   * (NHWC), as {@link #apply} followed by {@link #toRgbFloats} would, but without Java2D: bilinear
+   * samples at pixel centres read from the decoded bytes. That is several times faster for 8-bit
+   * RGB/BGR images (what both JPEG decoders produce); other layouts go through Java2D.
+   */
+  public void fill(BufferedImage source, float[] out, int offset) {
+    Raster raster = source.getRaster();
+    if (!(raster.getSampleModel() instanceof PixelInterleavedSampleModel sm) || sm.getNumBands() != 3
+        || sm.getPixelStride() != 3 || !(raster.getDataBuffer() instanceof DataBufferByte buffer)
+        || buffer.getNumBanks() != 1 || buffer.getOffset() != 0 || raster.getSampleModelTranslateX() != 0
+        || raster.getSampleModelTranslateY() != 0 || source.getWidth() != sourceWidth
+        || source.getHeight() != sourceHeight) {
+      toRgbFloats(apply(source), out, offset);
+      return;
+    }
+    byte[] data = buffer.getData();
+    int[] band = sm.getBandOffsets();
+    int scanline = sm.getScanlineStride();
+    int x0 = (int) Math.round(padX);
+    int y0 = (int) Math.round(padY);
+    int w = Math.min((int) Math.round(sourceWidth * scale), size - x0);
+    int h = Math.min((int) Math.round(sourceHeight * scale), size - y0);
+    // per output column: the two source columns (as byte offsets) and the weight of the second
+    int[] left = new int[w];
+    int[] right = new int[w];
+    float[] wx = new float[w];
+    for (int x = 0; x < w; x++) {
+      double sx = Math.max(0, (x + 0.5) * sourceWidth / w - 0.5);
+      int c = Math.min((int) sx, sourceWidth - 1);
+      left[x] = c * 3;
+      right[x] = Math.min(c + 1, sourceWidth - 1) * 3;
+      wx[x] = (float) (sx - c);
+    }
+    float pad = PAD.getRed() / 255f;
+    java.util.Arrays.fill(out, offset, offset + size * size * 3, pad);
+    int kr = band[0];
+    int kg = band[1];
+    int kb = band[2];
+    float inv = 1f / 255f;
+    for (int y = 0; y < h; y++) {
+      double sy = Math.max(0, (y + 0.5) * sourceHeight / h - 0.5);
+      int r = Math.min((int) sy, sourceHeight - 1);
+      float fy = (float) (sy - r);
+      int top = r * scanline;
+      int bottom = Math.min(r + 1, sourceHeight - 1) * scanline;
+      int o = offset + ((y0 + y) * size + x0) * 3;
+      for (int x = 0; x < w; x++, o += 3) {
+        float fx = wx[x];
+        int tl = top + left[x];
+        int tr = top + right[x];
+        int bl = bottom + left[x];
+        int br = bottom + right[x];
+        out[o] = bilinear(data, tl + kr, tr + kr, bl + kr, br + kr, fx, fy) * inv;
+        out[o + 1] = bilinear(data, tl + kg, tr + kg, bl + kg, br + kg, fx, fy) * inv;
+        out[o + 2] = bilinear(data, tl + kb, tr + kb, bl + kb, br + kb, fx, fy) * inv;
+      }
+    }
+  }
+
+  private static float bilinear(byte[] d, int tl, int tr, int bl, int br, float fx, float fy) {
+    float a = d[tl] & 0xff;
+    float upper = a + fx * ((d[tr] & 0xff) - a);
+    float c = d[bl] & 0xff;
+    float lower = c + fx * ((d[br] & 0xff) - c);
+    return upper + fy * (lower - upper);
   }
 
   /** A box in input pixels, back in the original image's pixels, clipped to it. */
