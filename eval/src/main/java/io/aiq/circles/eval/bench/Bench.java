@@ -83,7 +83,13 @@ public final class Bench implements Callable<Integer> {
     row(t, "(a) bare model: load", fmt("%.2f s", m.loadSeconds()), "≤ 2 s");
     row(t, "(b) pipeline at saturation", fmt("%.1f completed jobs/s", p.saturationJobsPerSecond()), "");
     row(t, "pipeline efficiency (b)/(a)", fmt("%.2f", efficiency), "≥ 0.80");
-    row(t, "where the cores went at saturation (share of all CPU time, idle included)", pipeline.cpu, "");
+    row(t, "where the cores went at saturation (share of all CPU time)", pipeline.cpu.shares()
+        + fmt("; idle %.0f %%", 100 * pipeline.cpu.idleShare()), "");
+    row(t, "CPU per completed job at saturation, by process", fmt("%.1f ms: ", pipeline.cpu.cpuMsPerJob())
+        + pipeline.cpu.perJob(), "");
+    row(t, "… inside the service, by thread group", pipeline.cpu.servicePerJob(), "");
+    row(t, "efficiency this machine allows at that CPU per job (every core busy)",
+        fmt("%.2f", PipelineBenchmark.efficiencyCeiling(m.bestThroughput(), pipeline.cpu)), "");
     row(t, fmt("(c) accept latency p50 / p95 / p99 at %.1f uploads/s", p.halfRate()), PipelineBenchmark.p3(p.acceptMs())
         + " ms", "p99 ≤ 50 ms");
     row(t, "(c) completion latency p50 / p95 / p99 (submitted → finished)", PipelineBenchmark.p3(p.completionMs()) + " ms",

@@ -4,69 +4,144 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Where the machine's cores went during a phase, from Linux's {@code /proc}: the measured service,
- * this benchmark (the load generator), and every other process grouped by name (the Kafka broker
- * is a {@code java} too, PostgreSQL is {@code postgres}). On a small machine these share the cores,
- * which is often why the pipeline falls short of the bare model.
+ * Where the machine's cores went during a phase, from Linux's {@code /proc}: the measured service
+ * (and, inside it, its threads grouped by name: TensorFlow's, the event loops, the Kafka clients,
+ * the garbage collector), this benchmark (the load generator), and every other process grouped by
+ * name (the Kafka broker is a {@code java} too, PostgreSQL is {@code postgres}). On a small machine
+ * these share the cores, which is often why the pipeline falls short of the bare model; dividing by
+ * the jobs completed gives each part's CPU cost per job.
  */
 final class CpuShares {
+  static final String SERVICE = "service";
+  static final String LOAD_GENERATOR = "load generator (this benchmark)";
+
   private CpuShares() {
   }
 
-  record Snapshot(long total, Map<String, Long> byGroup) {
+  /**
+   * @param total ticks of all cores, idle included, since boot
+   * @param byGroup ticks used by each process group
+   * @param serviceThreads ticks used by each thread group of the service
+   */
+  record Snapshot(long nanos, long total, Map<String, Long> byGroup, Map<String, Long> serviceThreads) {
   }
 
   static Snapshot snapshot(long servicePid) {
     long self = ProcessHandle.current().pid();
     Map<String, Long> groups = new HashMap<>();
+    Map<String, Long> threads = new HashMap<>();
     try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
       for (Path p : procs.filter(d -> d.getFileName().toString().matches("\\d+")).toList()) {
-        try {
-          String stat = Files.readString(p.resolve("stat"));
-          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-          long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-          long pid = Long.parseLong(p.getFileName().toString());
-          String group = pid == servicePid ? "service" : pid == self ? "load generator (this benchmark)"
-              : "java".equals(name) ? "other java (Kafka broker, ...)" : name;
-          groups.merge(group, ticks, Long::sum);
-        } catch (IOException | RuntimeException e) {
-          // the process ended meanwhile
+        Stat stat = Stat.read(p.resolve("stat"));
+        if (stat == null) {
+          continue;
         }
+        long pid = Long.parseLong(p.getFileName().toString());
+        String group = pid == servicePid ? SERVICE : pid == self ? LOAD_GENERATOR
+            : "java".equals(stat.name()) ? "other java (Kafka broker, ...)" : stat.name();
+        groups.merge(group, stat.ticks(), Long::sum);
+      }
+      try (Stream<Path> tasks = Files.list(Path.of("/proc", String.valueOf(servicePid), "task"))) {
+        for (Path t : tasks.toList()) {
+          Stat stat = Stat.read(t.resolve("stat"));
+          if (stat != null) {
+            threads.merge(threadGroup(stat.name()), stat.ticks(), Long::sum);
+          }
+        }
+      } catch (IOException e) {
+        // the service has ended
       }
       String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
       long total = 0;
       for (int i = 1; i < cpu.length; i++) {
         total += Long.parseLong(cpu[i]);
       }
-      return new Snapshot(total, groups);
+      return new Snapshot(System.nanoTime(), total, groups, threads);
     } catch (IOException e) {
-      return new Snapshot(0, Map.of());
+      return new Snapshot(System.nanoTime(), 0, Map.of(), Map.of());
     }
   }
 
-  /** The busiest groups' shares of all CPU time between the two snapshots, idle included. */
-  static String between(Snapshot a, Snapshot b) {
-    long total = b.total() - a.total();
-    if (total <= 0) {
-      return "(no /proc here)";
-    }
-    Map<Long, String> busiest = new TreeMap<>((x, y) -> Long.compare(y, x));
-    b.byGroup().forEach((group, ticks) -> {
-      long used = ticks - a.byGroup().getOrDefault(group, 0L);
-      if (used * 100 / total >= 1) {
-        busiest.merge(used, group, (x, y) -> x + ", " + y);
+  private record Stat(String name, long ticks) {
+    static Stat read(Path file) {
+      try {
+        String stat = Files.readString(file);
+        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return new Stat(name, Long.parseLong(f[11]) + Long.parseLong(f[12]));
+      } catch (IOException | RuntimeException e) {
+        return null; // the process or thread ended meanwhile
       }
-    });
-    StringBuilder out = new StringBuilder();
-    busiest.forEach((used, group) -> out.append(out.length() == 0 ? "" : "; ")
-        .append(String.format(Locale.ROOT, "%s %.0f %%", group, 100.0 * used / total)));
-    return out.toString();
+    }
+  }
+
+  /** "GC Thread#1" and "GC Thread#0" are one group, "aiq-inference-0" and "-1" too. */
+  static String threadGroup(String comm) {
+    String g = comm.replaceAll("[-#_ ]?\\d+$", "").replaceAll("[-_ ]+$", "");
+    return g.isEmpty() ? comm : g;
+  }
+
+  /** What happened between two snapshots of a phase in which {@code jobs} jobs completed. */
+  record Phase(Snapshot from, Snapshot to, int jobs) {
+    private long totalTicks() {
+      return to.total() - from.total();
+    }
+
+    private static Map<String, Long> used(Map<String, Long> a, Map<String, Long> b) {
+      Map<String, Long> used = new HashMap<>();
+      b.forEach((k, v) -> used.put(k, v - a.getOrDefault(k, 0L)));
+      return used;
+    }
+
+    /** Milliseconds of CPU per completed job, from ticks (the phase's wall time × cores = all ticks). */
+    private double msPerJob(long ticks) {
+      double cpuSeconds = (to.nanos() - from.nanos()) / 1e9 * Runtime.getRuntime().availableProcessors();
+      return totalTicks() <= 0 || jobs <= 0 ? Double.NaN : 1000.0 * cpuSeconds * ticks / totalTicks() / jobs;
+    }
+
+    /** Share of all CPU time, idle included, that nothing used. */
+    double idleShare() {
+      long busy = used(from.byGroup(), to.byGroup()).values().stream().mapToLong(Long::longValue).sum();
+      return totalTicks() <= 0 ? Double.NaN : Math.max(0, 1.0 - (double) busy / totalTicks());
+    }
+
+    double cpuMsPerJob() {
+      return msPerJob(used(from.byGroup(), to.byGroup()).values().stream().mapToLong(Long::longValue).sum());
+    }
+
+    /** The busiest process groups' shares of all CPU time between the two snapshots, idle included. */
+    String shares() {
+      return top(used(from.byGroup(), to.byGroup()), 6, ticks -> String.format(Locale.ROOT, "%.0f %%",
+          100.0 * ticks / totalTicks()));
+    }
+
+    /** CPU milliseconds per job by process group, and inside the service by thread group. */
+    String perJob() {
+      return top(used(from.byGroup(), to.byGroup()), 5, ticks -> String.format(Locale.ROOT, "%.1f ms", msPerJob(ticks)));
+    }
+
+    String servicePerJob() {
+      return top(used(from.serviceThreads(), to.serviceThreads()), 7,
+          ticks -> String.format(Locale.ROOT, "%.1f ms", msPerJob(ticks)));
+    }
+
+    private String top(Map<String, Long> used, int n, java.util.function.LongFunction<String> format) {
+      if (totalTicks() <= 0) {
+        return "(no /proc here)";
+      }
+      List<Map.Entry<String, Long>> busiest = used.entrySet().stream().filter(e -> e.getValue() * 200 >= totalTicks())
+          .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(n).toList();
+      Map<String, String> shown = new LinkedHashMap<>();
+      busiest.forEach(e -> shown.put(e.getKey(), format.apply(e.getValue())));
+      return shown.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining("; "));
+    }
   }
 }

@@ -86,8 +86,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
   }
 
   Figures figures;
-  /** Shares of the machine's CPU time at saturation, by process. */
-  String cpu = "";
+  /** Where the machine's CPU time went at saturation. */
+  CpuShares.Phase cpu;
 
 
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -151,15 +151,19 @@ public final class PipelineBenchmark implements Callable<Integer> {
 
       // warm-up: the JIT, TensorFlow's first runs, the consumers' partition assignment
       runClosedLoop(Duration.ofSeconds(Math.max(5, seconds / 3)), 16);
-      CpuShares.Snapshot before = CpuShares.snapshot(service.pid());
-      double saturation = runClosedLoop(Duration.ofSeconds(seconds), 16);
-      cpu = CpuShares.between(before, CpuShares.snapshot(service.pid()));
+      ClosedLoop saturated = runClosedLoop(Duration.ofSeconds(seconds), 16);
+      double saturation = saturated.rate();
+      cpu = saturated.cpu();
       long rssUnderLoad = rssMiB();
       System.out.printf(Locale.ROOT, "(b) saturation: %.1f completed jobs/s (RSS under load %d MiB)%n", saturation, rssUnderLoad);
-      System.out.println("    where the cores went at saturation: " + cpu);
+      System.out.printf(Locale.ROOT, "    where the cores went at saturation: %s; idle %.0f %%%n", cpu.shares(),
+          100 * cpu.idleShare());
+      System.out.printf(Locale.ROOT, "    CPU per completed job: %.1f ms: %s%n", cpu.cpuMsPerJob(), cpu.perJob());
+      System.out.println("    inside the service, by thread: " + cpu.servicePerJob());
       if (modelThroughput > 0) {
-        System.out.printf(Locale.ROOT, "    pipeline efficiency: %.2f (bare model %.1f images/s)%n", saturation / modelThroughput,
-            modelThroughput);
+        System.out.printf(Locale.ROOT, "    pipeline efficiency: %.2f (bare model %.1f images/s); with every core busy "
+            + "at this CPU per job at most %.2f%n", saturation / modelThroughput, modelThroughput,
+            efficiencyCeiling(modelThroughput, cpu));
       }
 
       double half = saturation / 2;
@@ -212,14 +216,28 @@ public final class PipelineBenchmark implements Callable<Integer> {
   private record Submitted(String jobId, double acceptMs) {
   }
 
+  private record ClosedLoop(double rate, CpuShares.Phase cpu) {
+  }
+
+  /**
+   * The best efficiency this machine allows at the measured CPU cost per job: the bare model needs
+   * {@code cores / modelThroughput} CPU seconds an image, every job costs that plus its share of the
+   * service's other work, the broker, the database and the load generator.
+   */
+  static double efficiencyCeiling(double modelThroughput, CpuShares.Phase cpu) {
+    double modelMsPerImage = 1000.0 * Runtime.getRuntime().availableProcessors() / modelThroughput;
+    return modelMsPerImage / cpu.cpuMsPerJob();
+  }
+
   /**
    * Keeps the service saturated: {@code concurrency} uploaders, held back while more than
    * {@link #backlog} jobs wait (a few batches ahead of inference, not thousands). Returns completed
    * jobs a second over the phase.
    */
-  private double runClosedLoop(Duration length, int concurrency) throws Exception {
+  private ClosedLoop runClosedLoop(Duration length, int concurrency) throws Exception {
     long end = System.nanoTime() + length.toNanos();
     int startCount = completedJobs();
+    CpuShares.Snapshot before = CpuShares.snapshot(service.pid());
     long start = System.nanoTime();
     AtomicInteger accepted = new AtomicInteger();
     AtomicInteger completed = new AtomicInteger();
@@ -240,9 +258,11 @@ public final class PipelineBenchmark implements Callable<Integer> {
       completed.set(completedJobs() - startCount);
     }
     CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new)).get();
-    double rate = (completedJobs() - startCount) / ((System.nanoTime() - start) / 1e9);
+    int jobs = completedJobs() - startCount;
+    CpuShares.Snapshot after = CpuShares.snapshot(service.pid());
+    double rate = jobs / ((System.nanoTime() - start) / 1e9);
     drain(Duration.ofSeconds(120));
-    return rate;
+    return new ClosedLoop(rate, new CpuShares.Phase(before, after, jobs));
   }
 
   /** Uploads at a fixed rate (open loop: arrivals do not wait for answers). */
