@@ -106,7 +106,11 @@ public final class AiqApplication {
             .onComplete(ar -> promise.tryComplete(ar.succeeded() && ar.result()
                 ? Status.OK(new JsonObject().put("model", detector.modelName()).put("version", detector.modelVersion()))
                 : Status.KO(new JsonObject().put("model", detector.modelName())))));
-        return deploy(new InferenceVerticle(config, detector, registry));
+        Future<Void> consumers = Future.succeededFuture();
+        for (int i = 0; i < config.inference().consumers(); i++) {
+          consumers = consumers.compose(ignored -> deploy(new InferenceVerticle(config, detector, registry)));
+        }
+        return consumers;
       });
     }
     if (config.runs("ingest")) {

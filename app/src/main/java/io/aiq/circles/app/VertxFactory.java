@@ -70,7 +70,15 @@ public final class VertxFactory {
     JoinConfig join = config.getNetworkConfig().getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
-    join.getTcpIpConfig().setEnabled(true).setMembers(cluster.members());
+    if (cluster.kubernetesServiceDns().isEmpty()) {
+      join.getTcpIpConfig().setEnabled(true).setMembers(cluster.members());
+    } else {
+      // DNS lookup of a headless Service: needs no Kubernetes API access (no RBAC), only the
+      // Service with publishNotReadyAddresses, so members find each other before they are ready
+      join.getTcpIpConfig().setEnabled(false);
+      join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", cluster.kubernetesServiceDns())
+          .setProperty("service-port", String.valueOf(cluster.port()));
+    }
     return config;
   }
 }

@@ -53,7 +53,18 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
   public record Store(Path root) {
   }
 
-  public record Inference(int batchSize, long batchWaitMs, int workerThreads, int maxAttempts, long retryBackoffMs) {
+  /**
+   * @param consumers consumers of ImageSubmitted in this process, each with its own partitions: while
+   *     one publishes and commits a batch, another's images are in the model
+   */
+  public record Inference(int batchSize, long batchWaitMs, int workerThreads, int consumers, int maxAttempts,
+                          long retryBackoffMs) {
+    public Inference {
+      if (consumers < 1 || workerThreads < 1 || batchSize < 1) {
+        throw new ConfigException("inference.batch-size, inference.worker-threads and inference.consumers must be at "
+            + "least 1, got " + batchSize + ", " + workerThreads + " and " + consumers);
+      }
+    }
   }
 
   public record Results(int batchSize, long retryBackoffMs, long retryBackoffMaxMs) {
@@ -63,8 +74,12 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
                         int maxSubmissions) {
   }
 
+  /**
+   * @param kubernetesServiceDns a headless Service whose DNS names the members (Kubernetes); when
+   *     set, members are found through it instead of {@code members}
+   */
   public record Cluster(boolean enabled, String name, String host, int port, List<String> members,
-                        String configFile) {
+                        String kubernetesServiceDns, String configFile) {
   }
 
   /** The TensorFlow detector's SavedModel; {@code scoreThreshold} null means the model's own. */
@@ -103,7 +118,8 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
         new Database(db.string("url"), db.string("user"), db.string("password"), db.integer("pool-size"),
             db.integer("max-wait-queue"), db.integer("connect-timeout-ms"), db.bool("migrate")),
         new Store(Path.of(store.string("root"))),
-        new Inference(inf.integer("batch-size"), inf.longValue("batch-wait-ms"), inf.integer("worker-threads"), inf.integer("max-attempts"),
+        new Inference(inf.integer("batch-size"), inf.longValue("batch-wait-ms"), inf.integer("worker-threads"), inf.integer("consumers"),
+            inf.integer("max-attempts"),
             inf.longValue("retry-backoff-ms")),
         new Results(res.integer("batch-size"), res.longValue("retry-backoff-ms"),
             res.longValue("retry-backoff-max-ms")),
@@ -111,7 +127,7 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
             sw.longValue("processing-timeout-ms"), sw.integer("max-submissions")),
         new Cluster(cl.bool("enabled"), cl.string("name"), cl.string("host"), cl.integer("port"),
             Arrays.stream(cl.string("members").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList(),
-            cl.string("config-file")),
+            cl.string("kubernetes-service-dns").trim(), cl.string("config-file")),
         new Model(Path.of(md.string("path")), md.integer("threads"),
             md.string("score-threshold").isBlank() ? null : Double.valueOf(md.string("score-threshold"))),
         new KServe(ks.string("url"), ks.string("model"), kserveProtocol(ks.string("protocol")), ks.longValue("timeout-ms")),

@@ -55,7 +55,9 @@ class ConfigLoaderTest {
   void environment_variables_reach_sections_and_top_level_keys_whose_names_have_dashes(Vertx vertx) throws Exception {
     AppConfig c = load(vertx, Map.of("AIQ_RATE_LIMIT_REQUESTS_PER_SECOND", "0", "AIQ_RATE_LIMIT_BURST", "7",
         "AIQ_RATE_LIMIT_CLIENT_HEADER", "X-Forwarded-For", "AIQ_API_KEYS", "key-one-0123456789,key-two-0123456789",
-        "AIQ_SHUTDOWN_TIMEOUT_MS", "1234", "AIQ_DUMMY_DELAY_MS", "5", "AIQ_INFERENCE_BATCH_WAIT_MS", "3"), null);
+        "AIQ_SHUTDOWN_TIMEOUT_MS", "1234", "AIQ_DUMMY_DELAY_MS", "5", "AIQ_INFERENCE_BATCH_WAIT_MS", "3",
+        "AIQ_CLUSTER_KUBERNETES_SERVICE_DNS", "aiq-circles-cluster.ns.svc.cluster.local", "AIQ_INFERENCE_CONSUMERS", "3"),
+        null);
 
     assertThat(c.rateLimit().requestsPerSecond()).isZero();
     assertThat(c.rateLimit().burst()).isEqualTo(7);
@@ -64,6 +66,14 @@ class ConfigLoaderTest {
     assertThat(c.shutdownTimeoutMs()).isEqualTo(1234);
     assertThat(c.dummyDelayMs()).isEqualTo(5);
     assertThat(c.inference().batchWaitMs()).isEqualTo(3);
+    assertThat(c.cluster().kubernetesServiceDns()).isEqualTo("aiq-circles-cluster.ns.svc.cluster.local");
+    assertThat(c.inference().consumers()).isEqualTo(3);
+  }
+
+  @Test
+  void inference_needs_at_least_one_consumer(Vertx vertx) {
+    assertThatThrownBy(() -> load(vertx, Map.of("AIQ_INFERENCE_CONSUMERS", "0"), null))
+        .hasMessageContaining("inference.consumers");
   }
 
   @Test

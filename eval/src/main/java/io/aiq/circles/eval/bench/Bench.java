@@ -100,6 +100,7 @@ public final class Bench implements Callable<Integer> {
       row(t, fmt("(e) RSS after 1,000 → %,d images", p.soakImages()), fmt("%d → %d MiB (%+.1f %%)", p.rssAfterSoakStartMiB(),
           p.rssAfterSoakEndMiB(), 100.0 * (p.rssAfterSoakEndMiB() - p.rssAfterSoakStartMiB())
               / Math.max(1, p.rssAfterSoakStartMiB())), "flat (± 5 %)");
+      row(t, "(e) … of which", pipeline.soakGrowth, "");
     }
     row(t, "(f) one job's time, medians: accept / queue wait / decode + inference / results + persist",
         fmt("%.0f / %.0f / %.0f / %.0f ms", PipelineBenchmark.pct(p.acceptMs(), 0.5), PipelineBenchmark.pct(p.queueMs(), 0.5),

@@ -183,6 +183,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
 
       long soakStart = 0;
       long soakEnd = 0;
+      Memory memoryStart = null;
       if (soak > 0) {
         int base = completedJobs();
         int step = Math.max(1000, soak / 5);
@@ -193,14 +194,20 @@ public final class PipelineBenchmark implements Callable<Integer> {
           done = completedJobs() - base;
           if (done >= nextReport) {
             long rss = rssMiB();
-            soakStart = soakStart == 0 ? rss : soakStart;
-            System.out.printf(Locale.ROOT, "    soak: %,d images, RSS %d MiB%n", done, rss);
+            Memory memory = memory(rss);
+            if (soakStart == 0) {
+              soakStart = rss;
+              memoryStart = memory;
+            }
+            System.out.printf(Locale.ROOT, "    soak: %,d images, %s%n", done, memory);
             nextReport += step;
           }
         }
         soakEnd = rssMiB();
         System.out.printf(Locale.ROOT, "(e) RSS after 1,000 images %d MiB, after %,d images %d MiB (%+.1f %%)%n", soakStart,
             done, soakEnd, 100.0 * (soakEnd - soakStart) / Math.max(1, soakStart));
+        soakGrowth = memoryStart == null ? "" : memory(soakEnd).growthSince(memoryStart);
+        System.out.println("    of the growth: " + soakGrowth);
       }
       figures = new Figures(coldStart, saturation, half, accept, completion, queue, inference, persist, rssUnderLoad,
           soakStart, soakEnd, soak, failures.get());
@@ -214,6 +221,53 @@ public final class PipelineBenchmark implements Callable<Integer> {
   }
 
   private record Submitted(String jobId, double acceptMs) {
+  }
+
+  /** What the growth of the soak is made of: the JVM's heap and other pools, or memory outside them. */
+  String soakGrowth = "";
+
+  /**
+   * The service's resident memory split by what holds it, from its own metrics: the Java heap as
+   * committed (bounded by -Xmx; it grows towards it lazily, which is not a leak), the JVM's other
+   * pools (metaspace, code cache), direct buffers, and the rest (TensorFlow, thread stacks, malloc).
+   */
+  record Memory(long rssMiB, double heapMiB, double nonHeapMiB, double directMiB) {
+    double outsideMiB() {
+      return rssMiB - heapMiB - nonHeapMiB - directMiB;
+    }
+
+    @Override
+    public String toString() {
+      return String.format(Locale.ROOT, "RSS %d MiB (heap committed %.0f, other JVM pools %.0f, direct buffers %.0f, "
+          + "the rest %.0f)", rssMiB, heapMiB, nonHeapMiB, directMiB, outsideMiB());
+    }
+
+    String growthSince(Memory start) {
+      return String.format(Locale.ROOT, "heap committed %+.0f MiB, other JVM pools %+.0f MiB, direct buffers %+.0f MiB, "
+          + "outside the JVM's accounts (TensorFlow, stacks, malloc) %+.0f MiB", heapMiB - start.heapMiB,
+          nonHeapMiB - start.nonHeapMiB, directMiB - start.directMiB, outsideMiB() - start.outsideMiB());
+    }
+  }
+
+  private static double mib(String prometheusLine) {
+    return Double.parseDouble(prometheusLine.substring(prometheusLine.lastIndexOf(' ') + 1)) / (1 << 20);
+  }
+
+  private Memory memory(long rssMiB) throws Exception {
+    double heap = 0;
+    double nonHeap = 0;
+    double direct = 0;
+    for (String line : get("/metrics", null).split("\n")) {
+      boolean committed = line.startsWith("jvm_memory_committed_bytes{");
+      if (committed && line.contains("area=\"heap\"")) {
+        heap += mib(line);
+      } else if (committed && line.contains("area=\"nonheap\"")) {
+        nonHeap += mib(line);
+      } else if (line.startsWith("jvm_buffer_memory_used_bytes{") && line.contains("id=\"direct\"")) {
+        direct += mib(line);
+      }
+    }
+    return new Memory(rssMiB, heap, nonHeap, direct);
   }
 
   private record ClosedLoop(double rate, CpuShares.Phase cpu) {
