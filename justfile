@@ -37,6 +37,10 @@ dev *args:
     done
     exec scripts/app.sh start app {{ all_roles }} "${AIQ_HTTP_PORT:-8080}" "$@"
 
+# Build the container image with Jib, no Docker daemon needed: app/target/jib-image.tar; --help for options
+image *args:
+    @scripts/image.sh "$@"
+
 # Run the tests (mvn -B test); extra args pass through, e.g. `just test -pl gateway-verticle -am`
 test *args:
     #!/usr/bin/env bash

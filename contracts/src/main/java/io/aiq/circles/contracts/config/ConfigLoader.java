@@ -31,7 +31,11 @@ public final class ConfigLoader {
     return load(vertx, System.getenv(), overrides);
   }
 
-  static Future<AppConfig> load(Vertx vertx, Map<String, String> env, JsonObject overrides) {
+  /**
+   * Loads the configuration as a process with this environment would see it (tools and tests: the
+   * Helm chart's tests read what its ConfigMap would configure).
+   */
+  public static Future<AppConfig> load(Vertx vertx, Map<String, String> env, JsonObject overrides) {
     ConfigRetrieverOptions options = new ConfigRetrieverOptions().setIncludeDefaultStores(false)
         .addStore(yaml(DEFAULTS, false));
     String file = env.get(CONFIG_FILE_ENV);

@@ -1,0 +1,191 @@
+package io.aiq.circles.charts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.contracts.config.ConfigLoader;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.vertx.core.Vertx;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Helm chart as a platform engineer meets it: it lints, renders every documented set of
+ * values, and what it renders is what the application needs (roles, probes, hardening, scaling on
+ * the right topic and group).
+ */
+class ChartTest {
+  private static final List<String> ROLES = List.of("gateway", "ingest", "inference", "results");
+  private static final Rendered DEFAULTS = Rendered.with();
+  private static final Rendered ALL_ON = Rendered.with("ci/all-on-values.yaml");
+
+  @Test
+  void lint_strict_passes() {
+    LintResult lint = new Helm(Rendered.CHART).lint().strict().call();
+
+    assertThat(lint.isFailed()).as(String.join("\n", lint.getMessages())).isFalse();
+  }
+
+  @Test
+  void the_default_values_render_one_deployment_per_role_each_running_its_role() {
+    for (String role : ROLES) {
+      Deployment d = DEFAULTS.deployment(role);
+      assertThat(Rendered.env(Rendered.app(d), "AIQ_ROLES")).contains(role);
+    }
+    assertThat(DEFAULTS.all(Deployment.class)).hasSize(4);
+  }
+
+  @Test
+  void all_in_one_renders_a_single_deployment_running_every_role_without_clustering() {
+    Rendered r = Rendered.with("ci/all-in-one-values.yaml");
+
+    assertThat(r.all(Deployment.class)).hasSize(1);
+    Deployment d = r.all(Deployment.class).get(0);
+    assertThat(Rendered.env(Rendered.app(d), "AIQ_ROLES")).contains("gateway,ingest,inference,results");
+    assertThat(r.settings(d)).containsEntry("AIQ_CLUSTER_ENABLED", "false");
+  }
+
+  @Test
+  void split_roles_join_one_cluster_through_a_headless_service_that_lists_pods_before_they_are_ready() {
+    Service cluster = DEFAULTS.all(Service.class).stream().filter(s -> "None".equals(s.getSpec().getClusterIP()))
+        .findFirst().orElseThrow();
+    assertThat(cluster.getSpec().getPublishNotReadyAddresses()).isTrue();
+    assertThat(cluster.getSpec().getPorts()).anyMatch(p -> p.getPort() == 5701);
+    for (String role : ROLES) {
+      Map<String, String> settings = DEFAULTS.settings(DEFAULTS.deployment(role));
+      assertThat(settings).containsEntry("AIQ_CLUSTER_ENABLED", "true")
+          .containsEntry("AIQ_CLUSTER_KUBERNETES_SERVICE_DNS", cluster.getMetadata().getName() + "."
+              + Rendered.NAMESPACE + ".svc.cluster.local");
+      assertThat(Rendered.app(DEFAULTS.deployment(role)).getEnv()).anyMatch(e -> e.getName().equals("AIQ_CLUSTER_HOST")
+          && e.getValueFrom() != null && "status.podIP".equals(e.getValueFrom().getFieldRef().getFieldPath()));
+    }
+  }
+
+  @Test
+  void every_pod_is_probed_on_the_health_endpoints() {
+    for (Rendered r : List.of(DEFAULTS, ALL_ON)) {
+      for (Deployment d : r.all(Deployment.class)) {
+        Container c = Rendered.app(d);
+        assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/health/live");
+        assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health/ready");
+        assertThat(c.getStartupProbe().getHttpGet().getPath()).isEqualTo("/health/live");
+        assertThat(c.getPorts()).anyMatch(p -> p.getContainerPort() == 8080);
+      }
+    }
+  }
+
+  @Test
+  void every_pod_runs_non_root_on_a_read_only_filesystem_without_capabilities() {
+    for (Rendered r : List.of(DEFAULTS, ALL_ON, Rendered.with("values-prod.yaml"))) {
+      for (Deployment d : r.all(Deployment.class)) {
+        PodSpec pod = d.getSpec().getTemplate().getSpec();
+        assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+        for (Container c : pod.getContainers()) {
+          assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+          assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+          assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+          assertThat(c.getVolumeMounts()).as("a writable /tmp").anyMatch(m -> m.getMountPath().equals("/tmp"));
+        }
+      }
+    }
+  }
+
+  @Test
+  void keda_scales_inference_on_the_topic_and_group_the_application_consumes() throws Exception {
+    GenericKubernetesResource scaled = ALL_ON.custom("ScaledObject").get(0);
+    Map<String, Object> spec = scaled.get("spec");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> trigger = ((List<Map<String, Object>>) spec.get("triggers")).get(0);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> metadata = (Map<String, Object>) trigger.get("metadata");
+
+    AppConfig config = appConfig(ALL_ON.settings(ALL_ON.deployment("inference")));
+
+    assertThat(trigger.get("type")).isEqualTo("kafka");
+    assertThat(metadata.get("topic")).isEqualTo(config.kafka().topics().imagesSubmitted());
+    assertThat(metadata.get("consumerGroup")).isEqualTo(config.kafka().group("inference"));
+    assertThat(metadata.get("bootstrapServers")).isEqualTo(config.kafka().bootstrap());
+    assertThat(((Number) spec.get("maxReplicaCount")).intValue()).isLessThanOrEqualTo(config.kafka().partitions());
+    assertThat(ALL_ON.all(HorizontalPodAutoscaler.class)).noneMatch(h -> h.getMetadata().getName().endsWith("-inference"));
+  }
+
+  @Test
+  void the_rendered_configmap_is_a_configuration_the_application_accepts() throws Exception {
+    for (Rendered r : List.of(DEFAULTS, ALL_ON, Rendered.with("values-dev.yaml"), Rendered.with("values-stage.yaml"),
+        Rendered.with("values-prod.yaml"), Rendered.with("values-kind.yaml"))) {
+      for (Deployment d : r.all(Deployment.class)) {
+        AppConfig config = appConfig(r.settings(d));
+        assertThat(config.store().root().toString()).isNotBlank();
+        assertThat(config.upload().maxBytes()).isEqualTo(20971520);
+      }
+    }
+  }
+
+  @Test
+  void every_option_on_renders_scaling_budgets_policies_mesh_ingress_and_monitoring() {
+    assertThat(ALL_ON.all(HorizontalPodAutoscaler.class)).extracting(h -> h.getMetadata().getName())
+        .anyMatch(n -> n.endsWith("-gateway")).anyMatch(n -> n.endsWith("-results"));
+    assertThat(ALL_ON.all(PodDisruptionBudget.class)).isNotEmpty();
+    NetworkPolicy policy = ALL_ON.all(NetworkPolicy.class).get(0);
+    List<Integer> egressPorts = policy.getSpec().getEgress().stream().flatMap(e -> e.getPorts().stream())
+        .map(p -> p.getPort().getIntVal()).toList();
+    assertThat(egressPorts).contains(53, 9092, 5432);
+    for (String kind : List.of("Gateway", "VirtualService", "PeerAuthentication", "ServiceMonitor", "ScaledObject")) {
+      assertThat(ALL_ON.custom(kind)).as(kind).isNotEmpty();
+    }
+    assertThat(ALL_ON.names()).anyMatch(n -> n.startsWith("Ingress/"))
+        .anyMatch(n -> n.startsWith("PersistentVolumeClaim/"));
+  }
+
+  @Test
+  void every_rendered_object_reads_as_its_kind_with_no_unknown_fields() {
+    for (Rendered r : List.of(DEFAULTS, ALL_ON, Rendered.with("ci/all-in-one-values.yaml"), Rendered.with("values-dev.yaml"),
+        Rendered.with("values-stage.yaml"), Rendered.with("values-prod.yaml"), Rendered.with("values-kind.yaml"))) {
+      assertThat(r.objects).isNotEmpty();
+      for (HasMetadata o : r.objects) {
+        boolean custom = List.of("ScaledObject", "ServiceMonitor", "Gateway", "VirtualService", "PeerAuthentication")
+            .contains(o.getKind());
+        assertThat(o instanceof GenericKubernetesResource).as(o.getKind() + " is a known kind").isEqualTo(custom);
+        assertThat(o.getMetadata().getName()).matches("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+        assertThat(UnknownFields.in(o)).as(o.getKind() + "/" + o.getMetadata().getName()).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void the_schema_rejects_a_misspelt_key() {
+    assertThatThrownBy(() -> Rendered.with(List.of(), Map.of("gatway.replicas", 2)))
+        .hasMessageContaining("gatway");
+    assertThatThrownBy(() -> Rendered.with(List.of(), Map.of("inference.keda.lagTreshold", 5)))
+        .hasMessageContaining("lagTreshold");
+  }
+
+  @Test
+  void the_schema_describes_every_key_of_values_yaml_and_every_setting_it_names_has_a_default() throws Exception {
+    assertThat(SchemaCoverage.undescribed()).as("keys of values.yaml the schema lacks").isEmpty();
+    assertThat(SchemaCoverage.unused()).as("schema properties values.yaml lacks").isEmpty();
+  }
+
+  private static AppConfig appConfig(Map<String, String> env) throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      return ConfigLoader.load(vertx, env, null).await(10, TimeUnit.SECONDS);
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+}
