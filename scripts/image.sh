@@ -80,14 +80,20 @@ if [[ "$GOAL" == jib:build ]]; then
   fi
 fi
 
-cmd=(mvn -B -q -DskipTests -pl app -am package "$GOAL" "-Dimage.base=$BASE" "-Dimage.name=$NAME" "-Dimage.tag=$TAG")
+# the modules the app needs go to the local repository first, so Jib runs on the app module alone
+# (run across the reactor, it would try to containerize every module)
+build=(mvn -B -q -DskipTests -pl app -am install)
+containerize=(mvn -B -q -pl app "$GOAL" "-Dimage.base=$BASE" "-Dimage.name=$NAME" "-Dimage.tag=$TAG")
 if $DRY_RUN; then
-  printf '%q ' "${cmd[@]}"
+  printf '%q ' "${build[@]}"
+  echo
+  printf '%q ' "${containerize[@]}"
   echo
   exit 0
 fi
 cd "$ROOT"
-"${cmd[@]}"
+"${build[@]}"
+"${containerize[@]}"
 if [[ "$GOAL" == jib:buildTar ]]; then
   echo "image $NAME:$TAG written to app/target/jib-image.tar (base $BASE)"
   if $LOAD; then
