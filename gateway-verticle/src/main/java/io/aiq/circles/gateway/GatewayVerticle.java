@@ -82,6 +82,10 @@ public final class GatewayVerticle extends VerticleBase {
     });
     router.get("/docs/ui/*").handler(StaticHandler.create("META-INF/resources/webjars/swagger-ui/" + swaggerUiVersion()));
     router.get("/docs/*").handler(StaticHandler.create("webroot/docs"));
+    // the viewer: upload images and see their circles (plain HTML/JS from the jar, no CDN)
+    router.get("/").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html; charset=utf-8")
+        .sendFile("webroot/viewer/index.html"));
+    router.get("/viewer/*").handler(StaticHandler.create("webroot/viewer"));
     router.errorHandler(404, ctx -> ApiResponses.error(ctx, ErrorCode.NOT_FOUND,
         "no such resource: " + ctx.request().method() + " " + ctx.request().path()));
     router.errorHandler(405, ctx -> ApiResponses.error(ctx, ErrorCode.METHOD_NOT_ALLOWED,
