@@ -24,15 +24,14 @@ default:
 build:
     mvn -B -q -DskipTests package
 
-# Run every role in one JVM with Kafka + PostgreSQL; --background detaches, --k8s is for Kubernetes
+# Run every role in one JVM with Kafka + PostgreSQL; --background detaches. --k8s [--istio]: the same on a
+# kind cluster instead (KEDA, the image, in-cluster Kafka/PostgreSQL, the Helm chart, a smoke test)
 dev *args:
     #!/usr/bin/env bash
     set -euo pipefail
     for arg in "$@"; do
       if [[ "$arg" == --k8s ]]; then
-        echo "just dev --k8s: the Kubernetes path (kind + Helm) comes with the Helm chart, in a later issue." >&2
-        echo "For now run everything locally: just dev   (or: just dev --background)" >&2
-        exit 1
+        exec scripts/k8s.sh up "$@"
       fi
     done
     exec scripts/app.sh start app {{ all_roles }} "${AIQ_HTTP_PORT:-8080}" "$@"
@@ -41,10 +40,16 @@ dev *args:
 image *args:
     @scripts/image.sh "$@"
 
-# Run the tests (mvn -B test); extra args pass through, e.g. `just test -pl gateway-verticle -am`
+# Run the tests (mvn -B test); extra args pass through, e.g. `just test -pl gateway-verticle -am`.
+# --k8s: bring the kind cluster up (as just dev --k8s) and run the API smoke test against it
 test *args:
     #!/usr/bin/env bash
     set -euo pipefail
+    for arg in "$@"; do
+      if [[ "$arg" == --k8s ]]; then
+        exec scripts/k8s.sh up "$@"
+      fi
+    done
     eval "$(scripts/postgres.sh ensure)"
     # the tests start their own in-process Kafka unless AIQ_KAFKA_BOOTSTRAP is set
     unset AIQ_KAFKA_BOOTSTRAP
@@ -131,8 +136,16 @@ stop:
     @scripts/kafka.sh stop
     @scripts/postgres.sh stop
 
-# Stop everything, mvn clean, and delete .dev/ (Kafka data, images, logs)
-clean: stop
+# Stop everything, mvn clean, and delete .dev/ (Kafka data, images, logs); --k8s [--force]: delete the kind cluster instead
+clean *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for arg in "$@"; do
+      if [[ "$arg" == --k8s ]]; then
+        exec scripts/k8s.sh down "$@"
+      fi
+    done
+    just stop
     mvn -B -q clean
     rm -rf .dev
 
