@@ -167,6 +167,25 @@ class ChartTest {
   }
 
   @Test
+  void the_readme_install_against_external_kafka_and_postgresql_takes_the_password_from_the_existing_secret()
+      throws Exception {
+    // the command in the README's "Kubernetes" section
+    Rendered r = Rendered.with(List.of("values-prod.yaml"), Map.of("kafka.bootstrap", "kafka.example:9092",
+        "database.url", "postgresql://db.example:5432/aiq", "database.user", "aiq", "database.existingSecret", "aiq-db",
+        "image.tag", "0.1.0"));
+
+    for (Deployment d : r.all(Deployment.class)) {
+      Container c = Rendered.app(d);
+      assertThat(c.getImage()).endsWith(":0.1.0");
+      assertThat(c.getEnv()).anyMatch(e -> e.getName().equals("AIQ_DATABASE_PASSWORD") && e.getValueFrom() != null
+          && "aiq-db".equals(e.getValueFrom().getSecretKeyRef().getName()));
+      AppConfig config = appConfig(r.settings(d));
+      assertThat(config.kafka().bootstrap()).isEqualTo("kafka.example:9092");
+      assertThat(config.database().url()).isEqualTo("postgresql://db.example:5432/aiq");
+    }
+  }
+
+  @Test
   void the_schema_rejects_a_misspelt_key() {
     assertThatThrownBy(() -> Rendered.with(List.of(), Map.of("gatway.replicas", 2)))
         .hasMessageContaining("gatway");
