@@ -56,6 +56,10 @@ public final class TrainCommand implements Callable<Integer> {
       + "against the heatmap's; larger weighs box tightness more (default: ${DEFAULT-VALUE})")
   float sizeWeight;
 
+  @Option(names = "--ema-decay", defaultValue = "0.999", description = "decay of the moving average of the weights "
+      + "that is validated and exported; 0 exports the last step's weights (default: ${DEFAULT-VALUE})")
+  float emaDecay;
+
   @Option(names = "--seed", defaultValue = "7", description = "seed of every random choice (default: ${DEFAULT-VALUE})")
   long seed;
 
@@ -71,7 +75,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--limit", defaultValue = "0", description = "use only the first N images (for quick checks)")
   int limit;
 
-  @Option(names = "--version", defaultValue = "3", description = "the model version to record (default: ${DEFAULT-VALUE})")
+  @Option(names = "--version", defaultValue = "4", description = "the model version to record (default: ${DEFAULT-VALUE})")
   String modelVersion;
 
   public static void main(String[] args) {
@@ -119,6 +123,9 @@ public final class TrainCommand implements Callable<Integer> {
           pending = prefetch.submit(nextBatch);
         }
         float loss = trainer.step(views, learningRate(step));
+        if (emaDecay > 0) {
+          trainer.updateAverages(step, emaDecay);
+        }
         if (!Float.isFinite(loss)) {
           System.err.println("loss diverged at step " + step);
           return 2;
@@ -137,6 +144,9 @@ public final class TrainCommand implements Callable<Integer> {
           trainer.checkpoint(out.resolveSibling(out.getFileName() + ".checkpoints").resolve("step-" + step));
         }
       }
+      if (emaDecay > 0) {
+        trainer.useAverages();
+      }
       JsonObject validation = val.isEmpty() ? new JsonObject() : validate(trainer, val);
       trainer.export(out);
       JsonObject card = new JsonObject().put("name", "circles-centernet").put("version", modelVersion)
@@ -146,7 +156,7 @@ public final class TrainCommand implements Callable<Integer> {
           .put("validation", validation)
           .put("training", new JsonObject().put("dataset", dataset.toString()).put("images", train.size())
               .put("heldOutFold", valFold).put("folds", folds).put("steps", steps).put("batch", batch).put("lr", lr).put("sizeWeight", sizeWeight)
-              .put("seed", seed)
+              .put("emaDecay", emaDecay).put("seed", seed)
               .put("oneDnn", String.valueOf(System.getenv("TF_ENABLE_ONEDNN_OPTS"))).put("seconds", (System.nanoTime() - t0) / 1e9).put("finishedAt", Instant.now().toString()));
       Files.writeString(out.resolve("model.json"), card.encodePrettily());
       System.out.println("exported " + out.toAbsolutePath());

@@ -55,6 +55,9 @@ public final class Trainer implements AutoCloseable {
   private final Placeholder<TFloat32> beta2Power;
   private final Operand<TFloat32> loss;
   private final List<Op> trainOps = new ArrayList<>();
+  private final Placeholder<TFloat32> averageRate;
+  private final List<Op> averageUpdates = new ArrayList<>();
+  private final List<Op> averagesIn = new ArrayList<>();
   private final Placeholder<TFloat32> serveImages;
   private final Operand<TFloat32> servePeaks;
   private final Operand<TFloat32> serveSizes;
@@ -103,6 +106,16 @@ public final class Trainer implements AutoCloseable {
           tf.constant(0.999f), tf.constant(1e-7f), g));
     }
     trainOps.addAll(net.statisticUpdates());
+
+    // An exponential moving average of every weight (and batch-norm statistic), exported instead of
+    // the last step's weights: the final weights of a run depend on where its last few hundred
+    // noisy steps happened to leave them, and box sizes (IoU 0.9) are what that noise moves most.
+    averageRate = tf.withName("average_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+    for (Variable<TFloat32> v : net.variables().values()) {
+      Variable<TFloat32> average = tf.variable(tf.zerosLike(v));
+      averageUpdates.add(tf.assignSub(average, tf.math.mul(tf.math.sub(average, v), averageRate)));
+      averagesIn.add(tf.assign(v, average));
+    }
 
     serveImages = net.imagesPlaceholder(SIGNATURE_INPUT);
     CenterNet.Heads served = net.forward(serveImages, false);
@@ -173,6 +186,27 @@ public final class Trainer implements AutoCloseable {
         return ((TFloat32) r.get(0)).getFloat();
       }
     }
+  }
+
+  /**
+   * Moves the averages towards the current weights after step {@code step}: by {@code 1 - decay},
+   * with a smaller decay early on ({@code (1 + step) / (10 + step)}) so the zero start is soon
+   * forgotten.
+   */
+  public void updateAverages(int step, float decay) {
+    float d = Math.min(decay, (1f + step) / (10f + step));
+    try (TFloat32 rate = TFloat32.scalarOf(1f - d)) {
+      Session.Runner runner = session.runner().feed(averageRate, rate);
+      averageUpdates.forEach(runner::addTarget);
+      runner.run().close();
+    }
+  }
+
+  /** Replaces the weights with their averages, for validation and export; training is over after this. */
+  public void useAverages() {
+    Session.Runner runner = session.runner();
+    averagesIn.forEach(runner::addTarget);
+    runner.run().close();
   }
 
   /** Runs the inference path, as the SavedModel will, and decodes each image's boxes (input pixels). */

@@ -73,6 +73,26 @@ class TrainAndServeTest {
   }
 
   @Test
+  void validation_and_export_see_the_averaged_weights_not_the_last_step() throws Exception {
+    CocoDataset data = CocoDataset.load(COINS_DEV, Set.of());
+    Sample sample = TrainCommand.load(data, data.images().get(1));
+    Augmenter augmenter = new Augmenter(new Random(1), CenterNet.INPUT, List.of(sample));
+    List<Augmenter.View> batch = List.of(augmenter.augment(sample), augmenter.augment(sample));
+    List<float[]> input = List.of(Augmenter.plain(sample, CenterNet.INPUT).pixels());
+    try (Trainer trainer = new Trainer(7, 2)) {
+      trainer.step(batch, 0.002f);
+      trainer.updateAverages(1, 0f); // decay 0: the averages become these weights
+      List<CenterDecoder.Candidate> averaged = trainer.predict(input, 0.01).get(0);
+      trainer.step(batch, 0.02f);
+      assertThat(trainer.predict(input, 0.01).get(0)).as("a step moves the weights").isNotEqualTo(averaged);
+
+      trainer.useAverages();
+
+      assertThat(trainer.predict(input, 0.01).get(0)).isEqualTo(averaged);
+    }
+  }
+
+  @Test
   void a_missing_model_is_a_clear_configuration_error() {
     io.aiq.circles.contracts.config.AppConfig config = io.aiq.circles.contracts.config.AppConfig.from(
         defaults().put("detector", "tensorflow").put("model", new JsonObject().put("path", "/nonexistent/model")
