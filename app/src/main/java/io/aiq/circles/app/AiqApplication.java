@@ -18,6 +18,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
@@ -67,6 +68,9 @@ public final class AiqApplication {
     liveness.register("event-loop", promise -> promise.complete(Status.OK()));
     readiness.register("roles", promise -> promise.complete(Status.OK(
         new JsonObject().put("roles", new JsonArray(new ArrayList<>(config.roles()))))));
+    // The model loads (TensorFlow's native library, seconds on a first start) while the database,
+    // the topics and the other roles come up, on a thread of its own: never on an event loop.
+    Future<Detector> detectorLoaded = config.runs("inference") ? loadDetector() : Future.succeededFuture();
     boolean needsDatabase = config.runs("ingest") || config.runs("results");
     boolean needsKafka = config.runs("ingest") || config.runs("inference") || config.runs("results");
     Future<Void> ready = Future.succeededFuture();
@@ -91,8 +95,7 @@ public final class AiqApplication {
     OpsRoutes ops = new OpsRoutes(liveness, readiness, registry);
     ClientGuards guards = new ClientGuards(config.apiKeys(), config.rateLimit());
     if (config.runs("inference")) {
-      ready = ready.compose(v -> {
-        detector = Detectors.create(config);
+      ready = ready.compose(v -> detectorLoaded).compose(loaded -> {
         modelEndpoints = new ModelEndpoints(vertx, detector, config.inference().workerThreads());
         ops.add(router -> {
           router.route("/v1/*").handler(guards.rateLimit());
@@ -128,6 +131,18 @@ public final class AiqApplication {
       });
     }
     return ready;
+  }
+
+  /**
+   * Creates the detector on a one-off thread named {@code tensorflow}: TensorFlow's own thread pools
+   * are started from it and inherit its name, so a profile (or {@code just bench}'s CPU account)
+   * shows the model's CPU as "tensorflow" rather than under whichever thread loaded it.
+   */
+  private Future<Detector> loadDetector() {
+    WorkerExecutor loader = vertx.createSharedWorkerExecutor("tensorflow", 1);
+    return loader.executeBlocking(() -> Detectors.create(config), false)
+        .onSuccess(loaded -> detector = loaded)
+        .eventually(() -> loader.close());
   }
 
   private Future<Void> deploy(Deployable verticle) {
