@@ -13,7 +13,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
-import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.common.ConsumerGroupState;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
@@ -38,18 +38,28 @@ class InferenceConsumersTest {
       }
       assertThat(sys.count("SELECT count(*) FROM jobs WHERE status = 'succeeded'")).isEqualTo(10);
       String topic = sys.app.config().kafka().topics().imagesSubmitted();
-      List<Set<TopicPartition>> assignments = membersOf(sys.app.config().kafka().group("inference")).stream()
-          .map(m -> m.assignment().topicPartitions().stream().filter(tp -> tp.topic().equals(topic))
-              .collect(Collectors.toSet()))
-          .toList();
+      String group = sys.app.config().kafka().group("inference");
+      // a description taken mid-rebalance shows members without partitions: wait for a stable group
+      List<Set<TopicPartition>> assignments = List.of();
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (System.nanoTime() < deadline) {
+        ConsumerGroupDescription description = describe(group);
+        assignments = description.members().stream()
+            .map(m -> m.assignment().topicPartitions().stream().filter(tp -> tp.topic().equals(topic))
+                .collect(Collectors.toSet()))
+            .toList();
+        if (description.state() == ConsumerGroupState.STABLE && assignments.stream().noneMatch(Set::isEmpty)) {
+          break;
+        }
+        Thread.sleep(200);
+      }
       assertThat(assignments).hasSize(2).allSatisfy(partitions -> assertThat(partitions).hasSize(1));
     }
   }
 
-  private static List<MemberDescription> membersOf(String group) throws Exception {
+  private static ConsumerGroupDescription describe(String group) throws Exception {
     try (Admin admin = Admin.create(KafkaFixture.clientProperties())) {
-      ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
-      return new ArrayList<>(description.members());
+      return admin.describeConsumerGroups(List.of(group)).all().get().get(group);
     }
   }
 }
