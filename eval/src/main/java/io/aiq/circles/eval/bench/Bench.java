@@ -29,6 +29,10 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--seconds", defaultValue = "30", description = "length of each pipeline phase (default: ${DEFAULT-VALUE})")
   int seconds;
 
+  @Option(names = "--warmup", defaultValue = "10", description = "seconds of load before the pipeline's measured phases "
+      + "(default: ${DEFAULT-VALUE})")
+  int warmup;
+
   @Option(names = "--soak", defaultValue = "10000", description = "images for the memory figure (default: ${DEFAULT-VALUE})")
   int soak;
 
@@ -56,7 +60,7 @@ public final class Bench implements Callable<Integer> {
     System.out.println("== (b)-(f) the pipeline: all roles in one JVM, the shipped model ==");
     PipelineBenchmark pipeline = new PipelineBenchmark();
     new CommandLine(pipeline).parseArgs("--kafka", kafka, "--database-url", databaseUrl, "--seconds", String.valueOf(seconds),
-        "--soak", String.valueOf(soak), "--model-throughput", String.valueOf(m.bestThroughput()));
+        "--warmup", String.valueOf(warmup), "--soak", String.valueOf(soak), "--model-throughput", String.valueOf(m.bestThroughput()));
     int exit = pipeline.call();
     PipelineBenchmark.Figures p = pipeline.figures;
 
@@ -107,7 +111,7 @@ public final class Bench implements Callable<Integer> {
             PipelineBenchmark.pct(p.inferenceMs(), 0.5), PipelineBenchmark.pct(p.persistMs(), 0.5)), "");
     row(t, "failed requests", String.valueOf(p.failed()), "0");
     t.append(String.format(Locale.ROOT, "%nCommand: `just bench` (phases of %d s, soak of %,d images; the service runs "
-        + "with -Xmx512m, one JVM, all roles, default settings).%n", seconds, soak));
+        + "with -Xmx512m, one JVM, all roles, default settings; %d s of warm-up load).%n", seconds, soak, warmup));
     return t.toString();
   }
 

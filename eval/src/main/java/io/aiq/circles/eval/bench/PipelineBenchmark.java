@@ -73,6 +73,10 @@ public final class PipelineBenchmark implements Callable<Integer> {
   @Option(names = "--seconds", defaultValue = "30", description = "length of each measured phase (default: ${DEFAULT-VALUE})")
   int seconds;
 
+  @Option(names = "--warmup", defaultValue = "10", description = "seconds of load before the measured phases: the JIT "
+      + "compiles the hot paths meanwhile (default: ${DEFAULT-VALUE}; a long-running service is warmer still)")
+  int warmup;
+
   @Option(names = "--soak", defaultValue = "10000", description = "images pushed through for the memory figure (default: ${DEFAULT-VALUE}; 0: skip)")
   int soak;
 
@@ -150,7 +154,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "(d) cold start to /health/ready: %.2f s%n", coldStart);
 
       // warm-up: the JIT, TensorFlow's first runs, the consumers' partition assignment
-      runClosedLoop(Duration.ofSeconds(Math.max(5, seconds / 3)), 16);
+      runClosedLoop(Duration.ofSeconds(Math.max(5, warmup)), 16);
       ClosedLoop saturated = runClosedLoop(Duration.ofSeconds(seconds), 16);
       double saturation = saturated.rate();
       cpu = saturated.cpu();
