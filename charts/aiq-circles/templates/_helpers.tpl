@@ -163,10 +163,14 @@ replicas. Decides whether a PodDisruptionBudget makes sense. Call with the role 
 {{- end }}
 
 {{/*
-KEDA's maxReplicaCount: inference.keda.maxReplicaCount, never above kafka.partitions.
+KEDA's maxReplicaCount: inference.keda.maxReplicaCount, never more pods than the partitions can
+keep busy: each pod runs config.inference.consumers consumers, and a consumer beyond the partition
+count gets nothing (at least 1).
 */}}
 {{- define "aiq-circles.kedaMaxReplicas" -}}
-{{- min (.Values.inference.keda.maxReplicaCount | int) (.Values.kafka.partitions | int) }}
+{{- $consumers := max 1 (.Values.config.inference.consumers | int) }}
+{{- $busy := max 1 (div (.Values.kafka.partitions | int) $consumers) }}
+{{- min (.Values.inference.keda.maxReplicaCount | int) $busy }}
 {{- end }}
 
 {{/*

@@ -119,7 +119,9 @@ class ChartTest {
     assertThat(metadata.get("topic")).isEqualTo(config.kafka().topics().imagesSubmitted());
     assertThat(metadata.get("consumerGroup")).isEqualTo(config.kafka().group("inference"));
     assertThat(metadata.get("bootstrapServers")).isEqualTo(config.kafka().bootstrap());
-    assertThat(((Number) spec.get("maxReplicaCount")).intValue()).isLessThanOrEqualTo(config.kafka().partitions());
+    // every pod runs inference.consumers consumers; more than the partitions would sit idle
+    assertThat(((Number) spec.get("maxReplicaCount")).intValue() * config.inference().consumers())
+        .isLessThanOrEqualTo(config.kafka().partitions());
     assertThat(ALL_ON.all(HorizontalPodAutoscaler.class)).noneMatch(h -> h.getMetadata().getName().endsWith("-inference"));
   }
 
