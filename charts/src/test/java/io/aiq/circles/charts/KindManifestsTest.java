@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,13 +16,7 @@ class KindManifestsTest {
   private static final Path DEV = Path.of("..", "dev", "k8s");
 
   private static List<HasMetadata> read(String file) throws Exception {
-    List<HasMetadata> out = new ArrayList<>();
-    for (String doc : Files.readString(DEV.resolve(file)).split("(?m)^---\\s*$")) {
-      if (doc.lines().anyMatch(l -> l.startsWith("kind:"))) {
-        out.add(new KubernetesSerialization().unmarshal(doc, HasMetadata.class));
-      }
-    }
-    return out;
+    return Rendered.parse(Files.readString(DEV.resolve(file)));
   }
 
   @Test

@@ -27,16 +27,22 @@ final class Rendered {
 
   private Rendered(String yaml) {
     this.yaml = yaml;
+    objects.addAll(parse(yaml));
+  }
+
+  /** Every document of a multi-document YAML stream that is an object, read as its Kubernetes kind. */
+  static List<HasMetadata> parse(String yaml) {
+    List<HasMetadata> out = new ArrayList<>();
     for (String doc : yaml.split("(?m)^---\\s*$")) {
       if (doc.lines().anyMatch(l -> l.startsWith("kind:"))) {
         try {
-          objects.add(SERIALIZATION.unmarshal(doc, HasMetadata.class));
+          out.add(SERIALIZATION.unmarshal(doc, HasMetadata.class));
         } catch (RuntimeException e) {
-          throw new AssertionError("a rendered document does not read as a Kubernetes object: " + e.getMessage()
-              + "\n" + doc, e);
+          throw new AssertionError("a document does not read as a Kubernetes object: " + e.getMessage() + "\n" + doc, e);
         }
       }
     }
+    return out;
   }
 
   /** Renders the chart with these values files (relative to the chart) and --set pairs. */
