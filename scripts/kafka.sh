@@ -11,6 +11,8 @@
 # State lives in .dev/kafka/: data/, kafka.log, kafka.pid, server.properties,
 # log4j.properties, cluster.id and the cached classpath (rebuilt with Maven from
 # dev/kafka-broker/pom.xml only when missing, when that pom changed or a jar disappeared).
+# A cached cluster.id that Kafka would refuse (older versions could make one beginning with '-')
+# is replaced with a new one on the next start; scripts/test-kafka-cluster-id.sh tests that.
 #
 # Environment:
 #   AIQ_KAFKA_PORT             broker (PLAINTEXT) port on 127.0.0.1      default 9092
@@ -174,9 +176,44 @@ log4j.logger.kafka.server.KafkaConfig=WARN
 EOF
 }
 
+# True when $1 is a cluster id StorageTool accepts: a Kafka Uuid (16 bytes as URL-safe base64 without
+# padding: 22 characters, the last one carrying only 2 bits, so one of A Q g w), not the two ids
+# Kafka reserves (all zeros, and the metadata topic's ...AQ), and not beginning with '-', which
+# Kafka's own Uuid.randomUuid() never makes either (argument parsers take such an id for an option).
+valid_cluster_id() { # id
+  [[ "$1" =~ ^[A-Za-z0-9_][A-Za-z0-9_-]{20}[AQgw]$ ]] \
+    && [[ "$1" != AAAAAAAAAAAAAAAAAAAAAA && "$1" != AAAAAAAAAAAAAAAAAAAAAQ ]]
+}
+
 new_cluster_id() {
-  # A Kafka Uuid: 16 random bytes, URL-safe base64 without padding (22 characters).
-  head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
+  # A Kafka Uuid: 16 random bytes, URL-safe base64 without padding (22 characters). One in 64
+  # begins with '-' (and one in 2^128 is reserved): drawn again, as Kafka's Uuid.randomUuid() does.
+  local cid
+  while :; do
+    cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    if valid_cluster_id "$cid"; then
+      echo "$cid"
+      return 0
+    fi
+  done
+}
+
+# The cluster id to format with: the cached one in $CLUSTER_ID_FILE when valid, else a new one
+# (cached). A cached id that StorageTool would refuse (older versions of this script could cache
+# one beginning with '-', and every start then failed) is replaced, with a log line.
+cluster_id() {
+  local cid=""
+  if [[ -s "$CLUSTER_ID_FILE" ]]; then
+    cid="$(tr -d '[:space:]' <"$CLUSTER_ID_FILE")"
+    if valid_cluster_id "$cid"; then
+      echo "$cid"
+      return 0
+    fi
+    log "the cached cluster id '$cid' in $CLUSTER_ID_FILE is not a usable Kafka cluster id; generating a new one"
+  fi
+  cid="$(new_cluster_id)"
+  echo "$cid" >"$CLUSTER_ID_FILE"
+  echo "$cid"
 }
 
 format_storage() {
@@ -184,15 +221,11 @@ format_storage() {
     return 0
   fi
   local cid
-  if [[ -s "$CLUSTER_ID_FILE" ]]; then
-    cid="$(cat "$CLUSTER_ID_FILE")"
-  else
-    cid="$(new_cluster_id)"
-    echo "$cid" >"$CLUSTER_ID_FILE"
-  fi
+  cid="$(cluster_id)"
   log "formatting KRaft storage in $DATA (cluster id $cid)"
+  # --cluster-id=ID, one argument: an id is never taken for an option, whatever it begins with
   if ! "$JAVA" -Xmx256m -cp "$(cat "$CP_FILE")" -Dlog4j.configuration="file:$LOG4J" \
-      kafka.tools.StorageTool format -t "$cid" -c "$PROPS" >>"$LOG" 2>&1; then
+      kafka.tools.StorageTool format --cluster-id="$cid" -c "$PROPS" >>"$LOG" 2>&1; then
     tail -n 30 "$LOG" >&2 || true
     die "kafka.tools.StorageTool format failed (log: $LOG)"
   fi
@@ -322,14 +355,17 @@ cmd_reset() {
   rm -rf "$DATA" "$CLUSTER_ID_FILE"
 }
 
-case "${1:-}" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
-  reset) cmd_reset ;;
-  classpath) ensure_classpath; log "classpath cached in $CP_FILE" ;;
-  *)
-    echo "usage: $0 {start|stop|status|reset|classpath}" >&2
-    exit 2
-    ;;
-esac
+# Sourced (scripts/test-kafka-cluster-id.sh does, to test the functions above): define, do nothing.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  case "${1:-}" in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    reset) cmd_reset ;;
+    classpath) ensure_classpath; log "classpath cached in $CP_FILE" ;;
+    *)
+      echo "usage: $0 {start|stop|status|reset|classpath}" >&2
+      exit 2
+      ;;
+  esac
+fi
