@@ -2,7 +2,7 @@ package io.aiq.circles.eval;
 
 import io.aiq.circles.contracts.Detection;
 import io.aiq.circles.inference.Detector;
-import io.aiq.circles.inference.ImageDecoder;
+import io.aiq.circles.images.ImageDecoder;
 import io.vertx.core.json.JsonObject;
 import java.awt.image.BufferedImage;
 import java.io.IOException;

@@ -1,6 +1,7 @@
 package io.aiq.circles.gateway;
 
 import io.aiq.circles.contracts.ErrorCode;
+import io.aiq.circles.images.UploadRejected;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

@@ -2,6 +2,7 @@ package io.aiq.circles.inference;
 
 import io.aiq.circles.contracts.Detection;
 import io.aiq.circles.contracts.events.DetectionFailed;
+import io.aiq.circles.images.ImageDecoder;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -3,6 +3,7 @@ package io.aiq.circles.inference;
 import io.aiq.circles.contracts.ApiException;
 import io.aiq.circles.contracts.Detection;
 import io.aiq.circles.contracts.ErrorCode;
+import io.aiq.circles.images.ImageDecoder;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;

@@ -3,7 +3,7 @@ package io.aiq.circles.inference.tf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.aiq.circles.inference.ImageDecoder;
+import io.aiq.circles.images.ImageDecoder;
 import io.aiq.circles.testing.TestImages;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;

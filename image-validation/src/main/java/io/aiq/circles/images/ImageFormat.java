@@ -1,4 +1,4 @@
-package io.aiq.circles.gateway;
+package io.aiq.circles.images;
 
 import java.util.Optional;
 

@@ -1,4 +1,4 @@
-package io.aiq.circles.gateway;
+package io.aiq.circles.images;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

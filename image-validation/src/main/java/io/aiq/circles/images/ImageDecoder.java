@@ -1,4 +1,4 @@
-package io.aiq.circles.inference;
+package io.aiq.circles.images;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -27,7 +27,7 @@ public final class ImageDecoder {
   }
 
   public static final class CorruptImageException extends RuntimeException {
-    CorruptImageException(String message) {
+    public CorruptImageException(String message) {
       super(message, null, false, false);
     }
   }

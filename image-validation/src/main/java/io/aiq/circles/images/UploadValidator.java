@@ -1,4 +1,4 @@
-package io.aiq.circles.gateway;
+package io.aiq.circles.images;
 
 import io.aiq.circles.contracts.ErrorCode;
 import java.io.ByteArrayInputStream;
