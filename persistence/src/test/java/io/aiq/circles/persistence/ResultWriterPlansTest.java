@@ -1,0 +1,124 @@
+package io.aiq.circles.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.testing.PostgresFixture;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The results writer's statements keep a primary-key plan under a backlog, on a database whose
+ * statistics were never gathered: each is prepared and run while {@code jobs} is empty (what a new
+ * deployment does in its first seconds, and what caches a generic plan on every pooled connection),
+ * then 30,000 queued jobs arrive with autovacuum off for the table, and the cached plan is executed.
+ * The work it does is read from EXPLAIN ANALYZE: rows visited, not milliseconds.
+ */
+@ExtendWith(VertxExtension.class)
+class ResultWriterPlansTest {
+  private static final int QUEUED = 30_000;
+  private static String url;
+
+  @BeforeAll
+  static void schema(Vertx vertx) throws Exception {
+    url = PostgresFixture.createDatabase();
+    Database.migrate(vertx, new AppConfig.Database(url, "", "", 1, 16, 5000, true)).await(60, TimeUnit.SECONDS);
+    try (Connection c = PostgresFixture.connect(url); Statement s = c.createStatement()) {
+      // as on a new database before autovacuum's first visit (this machine's server runs without it)
+      s.execute("ALTER TABLE jobs SET (autovacuum_enabled = false)");
+      s.execute("ALTER TABLE images SET (autovacuum_enabled = false)");
+    }
+  }
+
+  private record Statement_(String name, String sql, String types, String args) {
+  }
+
+  private static final String UNKNOWN_JOB = "'00000000-0000-4000-8000-000000000000'";
+
+  @Test
+  void under_30000_queued_jobs_every_status_update_finds_its_job_by_primary_key() throws Exception {
+    List<Statement_> writer = List.of(
+        new Statement_("mark_processing", Sql.MARK_PROCESSING, "uuid, timestamptz", "now()"),
+        new Statement_("mark_succeeded", Sql.MARK_SUCCEEDED, "uuid, text, text, bigint, int, timestamptz",
+            "'m', '1', 5, 0, now()"),
+        new Statement_("mark_failed", Sql.MARK_FAILED, "uuid, text, text, timestamptz", "'x', 'y', now()"),
+        new Statement_("job_exists", Sql.JOB_EXISTS, "uuid", null));
+    try (Connection c = PostgresFixture.connect(url); Statement s = c.createStatement()) {
+      for (Statement_ st : writer) {
+        s.execute("PREPARE " + st.name() + " (" + st.types() + ") AS " + st.sql());
+        // more than the 5 custom plans after which PostgreSQL settles on a generic one
+        for (int i = 0; i < 8; i++) {
+          s.execute("EXECUTE " + st.name() + call(UNKNOWN_JOB, st));
+        }
+      }
+      s.execute("PREPARE control (uuid) AS UPDATE jobs SET updated_at = now() WHERE job_id = $1 AND status = 'queued'");
+      for (int i = 0; i < 8; i++) {
+        s.execute("EXECUTE control (" + UNKNOWN_JOB + ")");
+      }
+      fillWithQueuedJobs(s);
+
+      assertThat(plan(s, "control", "(" + UNKNOWN_JOB + ")").indexes())
+          .as("the trap this test sets: a status condition that implies the partial index's predicate")
+          .contains("jobs_pending");
+      for (Statement_ st : writer) {
+        Plan p = plan(s, st.name(), call(UNKNOWN_JOB, st));
+        assertThat(p.indexes()).as(st.name()).containsOnly("jobs_pkey");
+        assertThat(p.rowsVisited()).as(st.name() + ": rows read to find one job").isLessThanOrEqualTo(1);
+      }
+    }
+  }
+
+  private static String call(String jobId, Statement_ st) {
+    return " (" + jobId + (st.args() == null ? "" : ", " + st.args()) + ")";
+  }
+
+  private static void fillWithQueuedJobs(Statement s) throws Exception {
+    s.execute("INSERT INTO images (image_id, storage_ref, content_type, format, width, height, size_bytes) "
+        + "SELECT lpad(to_hex(g), 64, '0'), 'x', 'image/jpeg', 'jpeg', 10, 10, 10 FROM generate_series(1, " + QUEUED + ") g");
+    s.execute("INSERT INTO jobs (job_id, image_id, status) SELECT gen_random_uuid(), image_id, 'queued' FROM images");
+  }
+
+  private record Plan(List<String> indexes, long rowsVisited) {
+  }
+
+  /** Runs the prepared statement under EXPLAIN ANALYZE (in a transaction rolled back: nothing changes). */
+  private static Plan plan(Statement s, String name, String args) throws Exception {
+    s.execute("BEGIN");
+    try (ResultSet rs = s.executeQuery("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE " + name + args)) {
+      rs.next();
+      JsonObject root = new JsonArray(rs.getString(1)).getJsonObject(0).getJsonObject("Plan");
+      List<String> indexes = new ArrayList<>();
+      long[] visited = {0};
+      walk(root, indexes, visited);
+      return new Plan(indexes, visited[0]);
+    } finally {
+      s.execute("ROLLBACK");
+    }
+  }
+
+  private static void walk(JsonObject node, List<String> indexes, long[] visited) {
+    if (node.containsKey("Index Name")) {
+      indexes.add(node.getString("Index Name"));
+    }
+    if (node.getString("Node Type", "").contains("Scan")) {
+      visited[0] += node.getLong("Actual Rows", 0L) + node.getLong("Rows Removed by Filter", 0L);
+    }
+    JsonArray children = node.getJsonArray("Plans");
+    if (children != null) {
+      for (Object child : children) {
+        walk((JsonObject) child, indexes, visited);
+      }
+    }
+  }
+}
