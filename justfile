@@ -136,7 +136,7 @@ stop:
     @scripts/kafka.sh stop
     @scripts/postgres.sh stop
 
-# Stop everything, mvn clean, and delete .dev/ (Kafka data, images, logs); --k8s [--force]: delete the kind cluster instead
+# Stop everything, drop the dev database, mvn clean, delete .dev/ (Kafka data, images, logs); --force: even in use; --k8s [--force]: delete the kind cluster instead
 clean *args:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -145,7 +145,23 @@ clean *args:
         exec scripts/k8s.sh down "$@"
       fi
     done
+    force=()
+    for arg in "$@"; do
+      case "$arg" in
+        --force) force=(--force) ;;
+        *) echo "unknown option $arg (--force, --k8s)" >&2; exit 2 ;;
+      esac
+    done
     just stop
+    # The database goes with the image store: jobs left in it would point at deleted images (and the
+    # sweeper would republish them). Only database aiq where scripts/postgres.sh ensure made it, never one
+    # AIQ_DATABASE_URL names; a throwaway cluster under .dev goes with .dev. Stops here when it is in use.
+    store="$(realpath -m "${AIQ_STORE_ROOT:-.dev/images}")"
+    if [[ "$store" == "$(realpath -m .dev)"/* ]]; then
+      scripts/postgres.sh drop-dev-database ${force[@]+"${force[@]}"}
+    else
+      echo "AIQ_STORE_ROOT=$AIQ_STORE_ROOT is outside .dev: its images stay, and so does the database that indexes them"
+    fi
     mvn -B -q clean
     rm -rf .dev
 

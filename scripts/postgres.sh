@@ -6,6 +6,9 @@
 #   scripts/postgres.sh status             what `ensure` would use, and whether it answers
 #   scripts/postgres.sh check              exit 0 when `ensure` can succeed (no side effects; with
 #                                          AIQ_PG_FORCE_LOCAL=1: when a throwaway cluster can be made)
+#   scripts/postgres.sh drop-dev-database [--force]
+#                                          `just clean`: drops what `ensure` gave `just dev`, so that
+#                                          no job outlives the images deleted with .dev (see below)
 #
 # `ensure` picks, in this order:
 #   a) AIQ_DATABASE_URL, when set (it must answer; it is echoed back unchanged);
@@ -24,6 +27,12 @@
 #   AIQ_PG_BINDIR         server binaries to use for it     default: pg_config --bindir, newest
 #                         /usr/lib/postgresql/*/bin
 #   AIQ_DEV_DIR           root of local state                              default <repo>/.dev
+#
+# `drop-dev-database` drops only database `aiq` and only where `ensure` made it: on the server on
+# 127.0.0.1:5432 (not with AIQ_PG_FORCE_LOCAL=1, and never a database AIQ_DATABASE_URL names: it
+# says what to do instead). It refuses while clients are connected, unless --force (their sessions
+# are ended). A throwaway cluster under .dev goes with .dev; one kept in /tmp is stopped and
+# deleted. Exit 0 when nothing answers on 127.0.0.1:5432; 1 only when a drop was refused or failed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -391,13 +400,99 @@ cmd_check() {
   return 1
 }
 
+# URL of the dev database on the system server, as `ensure` prints it in case b).
+system_dev_url() {
+  echo "postgresql://$DB_USER@$SYSTEM_HOST:$SYSTEM_PORT/$DB_NAME"
+}
+
+# Drops database aiq on the system server when `ensure` would have used it (case b); one line says
+# what was done. Returns 1 only when the drop was refused (clients connected, no --force) or failed.
+drop_system_dev_database() { # force: "" or 1
+  local force="$1" out others
+  if ! pg_answers "$SYSTEM_HOST" "$SYSTEM_PORT"; then
+    log "no PostgreSQL answers on $SYSTEM_HOST:$SYSTEM_PORT: no dev database to drop there"
+    return 0
+  fi
+  if ! command -v psql >/dev/null 2>&1; then
+    # `ensure` cannot have made database aiq there without psql
+    log "psql not found: database $DB_NAME on $SYSTEM_HOST:$SYSTEM_PORT (if any) is not dropped (apt-get install -y postgresql-client)"
+    return 0
+  fi
+  if ! out="$(psql_su "$SYSTEM_HOST" "$SYSTEM_PORT" -d postgres -tAc \
+      "SELECT count(*) FROM pg_database WHERE datname = '$DB_NAME'" 2>&1)"; then
+    # then `ensure` used a throwaway cluster instead (case c), which goes with .dev
+    log "cannot log in as $DB_USER on $SYSTEM_HOST:$SYSTEM_PORT without a password ($out): not the dev database's server, nothing dropped there"
+    return 0
+  fi
+  if [[ "$out" != 1 ]]; then
+    log "no database $DB_NAME on $SYSTEM_HOST:$SYSTEM_PORT: nothing to drop"
+    return 0
+  fi
+  others="$(psql_su "$SYSTEM_HOST" "$SYSTEM_PORT" -d postgres -tAc \
+    "SELECT string_agg(format('pid %s %s%s', pid, coalesce(nullif(application_name, ''), 'client'),
+         coalesce(' from ' || host(client_addr), '')), ', ')
+       FROM pg_stat_activity WHERE datname = '$DB_NAME' AND pid <> pg_backend_pid()")"
+  if [[ -n "$others" ]]; then
+    if [[ -z "$force" ]]; then
+      log "ERROR: database $DB_NAME on $SYSTEM_HOST:$SYSTEM_PORT is in use ($others): not dropped; stop those clients (another checkout's just dev?), or just clean --force to end their sessions"
+      return 1
+    fi
+    psql_su "$SYSTEM_HOST" "$SYSTEM_PORT" -d postgres -tAc \
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '$DB_NAME' AND pid <> pg_backend_pid()" >/dev/null
+  fi
+  if ! out="$(psql_su "$SYSTEM_HOST" "$SYSTEM_PORT" -d postgres -c "DROP DATABASE IF EXISTS $DB_NAME" 2>&1)"; then
+    log "ERROR: could not drop database $DB_NAME on $SYSTEM_HOST:$SYSTEM_PORT: $out"
+    return 1
+  fi
+  log "dropped database $DB_NAME on $SYSTEM_HOST:$SYSTEM_PORT${others:+ (ended: $others)} (the next just dev creates it afresh)"
+}
+
+cmd_drop_dev_database() {
+  local force="" arg rc=0
+  for arg in "$@"; do
+    case "$arg" in
+      --force) force=1 ;;
+      *) die "usage: scripts/postgres.sh drop-dev-database [--force]" ;;
+    esac
+  done
+  # a) a server the user named: never dropped here
+  if [[ -n "${AIQ_DATABASE_URL:-}" && "$AIQ_DATABASE_URL" != "$(system_dev_url)" ]]; then
+    local host port db="${AIQ_DATABASE_URL#*://}"
+    read -r host port < <(parse_url_host_port "$AIQ_DATABASE_URL")
+    db="${db%%\?*}"
+    if [[ "$db" == */?* ]]; then db="database ${db#*/}"; else db="its database"; fi
+    log "AIQ_DATABASE_URL is set ($db on $host:$port): not dropped, as it is yours; its jobs point at the images deleted with .dev, so drop and recreate it yourself (DROP DATABASE, CREATE DATABASE), or unset AIQ_DATABASE_URL to let just dev use its own"
+  elif [[ "${AIQ_PG_FORCE_LOCAL:-}" == 1 ]]; then
+    log "AIQ_PG_FORCE_LOCAL=1: just dev used a throwaway cluster, not $SYSTEM_HOST:$SYSTEM_PORT; nothing dropped there"
+  else
+    # b) database aiq on the server on 127.0.0.1:5432
+    drop_system_dev_database "$force" || rc=1
+  fi
+  # c) the throwaway cluster: under .dev it goes with .dev; one in /tmp (root, see local_dir) is deleted
+  if [[ -s "$LOCATION_FILE" ]]; then
+    local dir
+    dir="$(cat "$LOCATION_FILE")"
+    if [[ "$dir" == "$DEV_DIR"/* ]]; then
+      log "the throwaway cluster in $dir is deleted with $DEV_DIR"
+    elif [[ "$dir" == /tmp/aiq-postgres-* && -f "$dir/started-by-aiq" ]]; then
+      cmd_stop
+      rm -rf -- "$dir"
+      log "deleted the throwaway cluster in $dir"
+    else
+      log "$LOCATION_FILE names $dir, not a throwaway cluster this script made: left alone"
+    fi
+  fi
+  return "$rc"
+}
+
 case "${1:-}" in
   ensure) cmd_ensure ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   check) cmd_check ;;
+  drop-dev-database) shift; cmd_drop_dev_database "$@" ;;
   *)
-    echo "usage: $0 {ensure|stop|status|check}" >&2
+    echo "usage: $0 {ensure|stop|status|check|drop-dev-database [--force]}" >&2
     exit 2
     ;;
 esac
