@@ -139,13 +139,14 @@ class MicroBatchTest {
     config.put("max.poll.records", String.valueOf(maxPollRecords));
     KafkaConsumer<String, Buffer> consumer = KafkaConsumer.create(vertx, config);
     loop = new ConsumerLoop(vertx, consumer, List.of(topic), Duration.ofMillis(100), this::record,
-        new Backoff(50, 500), "test").withBatchWindow(batchSize, wait);
+        new Backoff(50, 500), new ConsumerLoop.RetryPolicy(3, e -> false), (r, e, n) -> Future.succeededFuture(),
+        "test").withBatchWindow(batchSize, wait);
     loop.start().await(30, TimeUnit.SECONDS);
   }
 
-  private Future<Integer> record(List<KafkaConsumerRecord<String, Buffer>> records) {
+  private Future<ConsumerLoop.Handled> record(List<KafkaConsumerRecord<String, Buffer>> records) {
     batches.add(records.stream().map(r -> r.value().toString()).toList());
-    return Future.succeededFuture(records.size());
+    return Future.succeededFuture(ConsumerLoop.Handled.all(records));
   }
 
   private void awaitHandled(int count) throws InterruptedException {

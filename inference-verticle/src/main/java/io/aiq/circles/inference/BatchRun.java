@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
 final class BatchRun {
   private static final Logger LOG = LoggerFactory.getLogger(BatchRun.class);
 
-  /** A job's result: detections, or a failure reason (a {@link DetectionFailed} code). */
   /**
+   * A job's result: detections, or a failure reason (a {@link DetectionFailed} code).
+   *
    * @param millis decoding plus this image's share of the model call
    * @param decodeNanos decoding alone
    */
@@ -52,6 +53,13 @@ final class BatchRun {
         index.add(i);
       } catch (ImageDecoder.CorruptImageException e) {
         outcomes[i] = Outcome.failed(DetectionFailed.CORRUPT_IMAGE, e.getMessage());
+      } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+        // A decoder that allocates what a lying header declares ("Requested array size exceeds VM
+        // limit"), recurses without end or trips over its own bounds fails this image alone; the
+        // heap it asked for was never granted, so the process goes on.
+        LOG.warn("decoding image {} of the batch failed: {}", i, e.toString());
+        outcomes[i] = Outcome.failed(DetectionFailed.CORRUPT_IMAGE, "the image cannot be decoded ("
+            + e.getClass().getSimpleName() + ")");
       }
       decodeNanos[i] = System.nanoTime() - t0;
     }
@@ -59,11 +67,21 @@ final class BatchRun {
       long t0 = System.nanoTime();
       List<List<Detection>> found = detectWithRetries(detector, images, maxAttempts, backoffMs);
       long perImage = (System.nanoTime() - t0) / images.size();
+      if (found == null && images.size() > 1) {
+        // one image the model cannot take must not fail its batchmates: each alone, once
+        LOG.warn("the detector failed on a batch of {}; running its images one by one", images.size());
+        found = new ArrayList<>(images.size());
+        for (BufferedImage image : images) {
+          List<List<Detection>> alone = detectWithRetries(detector, List.of(image), 1, backoffMs);
+          found.add(alone == null ? null : alone.get(0));
+        }
+      }
       for (int k = 0; k < index.size(); k++) {
         int i = index.get(k);
-        outcomes[i] = found == null
-            ? Outcome.failed(DetectionFailed.MODEL_ERROR, "the detector failed " + maxAttempts + " times")
-            : new Outcome(found.get(k), null, null, (decodeNanos[i] + perImage) / 1_000_000, decodeNanos[i]);
+        List<Detection> dets = found == null ? null : found.get(k);
+        outcomes[i] = dets == null
+            ? Outcome.failed(DetectionFailed.MODEL_ERROR, "the detector failed on this image")
+            : new Outcome(dets, null, null, (decodeNanos[i] + perImage) / 1_000_000, decodeNanos[i]);
       }
     }
     return new Result(Arrays.asList(outcomes), (System.nanoTime() - start) / 1_000_000);
@@ -80,7 +98,7 @@ final class BatchRun {
         return found;
       } catch (InterruptedException e) {
         throw e;
-      } catch (Exception e) {
+      } catch (Exception | OutOfMemoryError | StackOverflowError e) {
         LOG.warn("detector failed on a batch of {} (attempt {} of {}): {}", images.size(), attempt, maxAttempts, e.toString());
         if (attempt < maxAttempts) {
           Thread.sleep(backoffMs * attempt);

@@ -14,6 +14,7 @@ import io.aiq.circles.messaging.ConsumerLoop;
 import io.aiq.circles.messaging.EventPublisher;
 import io.aiq.circles.messaging.KafkaClients;
 import io.aiq.circles.messaging.KafkaMetrics;
+import io.aiq.circles.messaging.Outages;
 import io.aiq.circles.persistence.ImageStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -36,9 +37,10 @@ import org.slf4j.LoggerFactory;
  * {@link DetectionsCompleted} or {@link DetectionFailed}. A micro-batch is up to
  * {@code inference.batch-size} images, or those that arrived within {@code inference.batch-wait-ms}
  * of its first: its images are decoded and run through the detector on worker threads, never on
- * the event loop. Offsets
- * are committed only after every output of the batch was acknowledged by the broker; if any was not,
- * the whole batch runs again (the results role absorbs the repeats).
+ * the event loop. Each image succeeds or fails alone: a blob that is gone, pixels that cannot be
+ * decoded, an image the model fails on end that job (and dead-letter its record), never its
+ * batchmates'. Offsets are committed only after every output of the batch was acknowledged by the
+ * broker; if any was not, the batch runs again (the results role absorbs the repeats).
  */
 public final class InferenceVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
@@ -72,7 +74,8 @@ public final class InferenceVerticle extends VerticleBase {
         config.kafka().group(ROLE), clientId, config.inference().batchSize());
     consumerMetrics = KafkaMetrics.bind(consumer, registry, ROLE);
     loop = new ConsumerLoop(vertx, consumer, List.of(topics.imagesSubmitted()), config.kafka().pollTimeout(),
-        this::handle, new Backoff(config.inference().retryBackoffMs(), 10_000), ROLE)
+        this::handle, new Backoff(config.inference().retryBackoffMs(), 10_000),
+        new ConsumerLoop.RetryPolicy(config.kafka().maxRecordAttempts(), Outages::isKafkaOutage), this::giveUp, ROLE)
         .withBatchWindow(config.inference().batchSize(), Duration.ofMillis(config.inference().batchWaitMs()));
     return loop.start();
   }
@@ -100,7 +103,7 @@ public final class InferenceVerticle extends VerticleBase {
   private record Work(KafkaConsumerRecord<String, Buffer> record, ImageSubmitted event, String traceparent) {
   }
 
-  Future<Integer> handle(List<KafkaConsumerRecord<String, Buffer>> records) {
+  Future<ConsumerLoop.Handled> handle(List<KafkaConsumerRecord<String, Buffer>> records) {
     List<Future<?>> acks = new ArrayList<>();
     List<Work> work = new ArrayList<>();
     for (KafkaConsumerRecord<String, Buffer> r : records) {
@@ -120,15 +123,16 @@ public final class InferenceVerticle extends VerticleBase {
       acks.add(publisher.publish(topics.detectionsStarted(), w.event().imageId(), DetectionStarted.TYPE,
           new DetectionStarted(w.event().jobId(), w.event().imageId(), now).toJson(), w.traceparent()));
     }
-    List<Future<Buffer>> blobs = new ArrayList<>(work.size());
+    List<Future<byte[]>> blobs = new ArrayList<>(work.size());
     for (Work w : work) {
-      blobs.add(load(w.event().storageRef()));
+      blobs.add(load(w.event()));
     }
-    return Future.join(blobs)
+    // every read completes (a missing blob as null), so one image that is gone fails alone
+    return Future.all(blobs)
         .compose(v -> {
           List<byte[]> bytes = new ArrayList<>(blobs.size());
-          for (Future<Buffer> blob : blobs) {
-            bytes.add(blob.succeeded() ? blob.result().getBytes() : null);
+          for (Future<byte[]> blob : blobs) {
+            bytes.add(blob.result());
           }
           return runInParallel(bytes);
         })
@@ -139,7 +143,28 @@ public final class InferenceVerticle extends VerticleBase {
           }
           return Future.all(acks);
         })
-        .map(records.size());
+        .map(v -> ConsumerLoop.Handled.all(records));
+  }
+
+  /**
+   * A record that failed {@code kafka.max-record-attempts} times: its job ends failed and the record
+   * is kept in the dead-letter topic. Both must be acknowledged before the partition moves on.
+   */
+  private Future<?> giveUp(KafkaConsumerRecord<String, Buffer> record, Throwable cause, int attempts) {
+    count(DetectionFailed.PROCESSING_FAILED);
+    String message = "gave up after " + attempts + " attempts: " + cause.getClass().getSimpleName();
+    Future<?> dead = publisher.deadLetter(topics.deadLetter(), record, config.kafka().group(ROLE),
+        DetectionFailed.PROCESSING_FAILED, message, attempts);
+    ImageSubmitted ev;
+    try {
+      ev = ImageSubmitted.fromJson(record.value());
+    } catch (InvalidEventException e) {
+      return dead;
+    }
+    return Future.all(dead, publisher.publish(topics.detectionsFailed(), ev.imageId(), DetectionFailed.TYPE,
+        new DetectionFailed(ev.jobId(), ev.imageId(), DetectionFailed.PROCESSING_FAILED,
+            "the job could not be processed (" + attempts + " attempts)", Instant.now()).toJson(),
+        CloudEventHeaders.childOf(CloudEventHeaders.get(record, CloudEventHeaders.TRACEPARENT))));
   }
 
   /**
@@ -171,12 +196,18 @@ public final class InferenceVerticle extends VerticleBase {
     });
   }
 
-  private Future<Buffer> load(String storageRef) {
+  /** The image's bytes, or null when its blob cannot be read (the job then fails as image_missing). */
+  private Future<byte[]> load(ImageSubmitted event) {
+    Future<Buffer> read;
     try {
-      return store.get(storageRef);
+      read = store.get(event.storageRef());
     } catch (IllegalArgumentException e) {
-      return Future.failedFuture(e);
+      read = Future.failedFuture(e);
     }
+    return read.map(Buffer::getBytes).otherwise(e -> {
+      LOG.warn("job {}: the stored image {} cannot be read: {}", event.jobId(), event.storageRef(), e.toString());
+      return null;
+    });
   }
 
   private Future<?> publishOutcome(Work w, BatchRun.Outcome outcome) {

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,10 +24,18 @@ import org.slf4j.LoggerFactory;
  * Poll, process, commit, repeat: the at-least-once loop every consumer of the pipeline runs.
  *
  * <p>Offsets are committed only for records the {@link BatchHandler} reports done, i.e. whose output
- * was acknowledged by the broker or whose database transaction committed. When a record fails for a
- * reason that may pass (broker or database away), the loop commits what was done, seeks back to the
- * failed record and tries again after an exponential back-off, so nothing is skipped and nothing is
- * polled past it. Poison records are the handler's business: it dead-letters them and counts them done.
+ * was acknowledged by the broker or whose database transaction committed. When a record fails, the
+ * loop commits what was done, seeks back to the failed record and tries again after an exponential
+ * back-off, so nothing is skipped and nothing is polled past it.
+ *
+ * <p>Attempts are bounded per record ({@link RetryPolicy}): past {@code maxAttempts} failures the
+ * record is handed to the {@link GiveUp} (which dead-letters it and fails its job) and the partition
+ * moves on, so no record can hold its partition for good. The count travels with the committed
+ * offset, in its metadata ({@code aiq-attempts=N} on the failed record's own offset), so a restart,
+ * a rebalance or another member of the group continues it instead of starting again at zero. A
+ * failure the policy calls an outage (broker or database away) is not the record's fault and is not
+ * counted: the loop backs off, up to the back-off's cap, until the dependency is back, while
+ * readiness reports it.
  *
  * <p>Polling again only after the batch is finished is also the back-pressure: a slow detector or
  * database slows the loop, not memory.
@@ -34,14 +43,47 @@ import org.slf4j.LoggerFactory;
 public final class ConsumerLoop {
   private static final Logger LOG = LoggerFactory.getLogger(ConsumerLoop.class);
 
+  /** Metadata prefix of a committed offset whose record has failed that many times. */
+  static final String ATTEMPTS_METADATA = "aiq-attempts=";
+
   /** Handles a batch in record order. */
   @FunctionalInterface
   public interface BatchHandler {
     /**
-     * @return how many records, from the first, are done; fewer than all means the next one failed
-     *     transiently and must be delivered again
+     * @return how many records, from the first, are done and, when fewer than all, why the next one
+     *     failed; that one is delivered again (a failed future counts as none done)
      */
-    Future<Integer> handle(List<KafkaConsumerRecord<String, Buffer>> records);
+    Future<Handled> handle(List<KafkaConsumerRecord<String, Buffer>> records);
+  }
+
+  /** What handling a batch came to. */
+  public record Handled(int done, Throwable failure) {
+    public static Handled all(List<?> records) {
+      return new Handled(records.size(), null);
+    }
+
+    public static Handled upTo(int done, Throwable failure) {
+      return new Handled(done, failure);
+    }
+  }
+
+  /** Takes a record that failed too often off its partition: dead-letters it, fails its job. */
+  @FunctionalInterface
+  public interface GiveUp {
+    /** @return succeeded once the record is dealt with; failed, and the record is tried again */
+    Future<?> giveUp(KafkaConsumerRecord<String, Buffer> record, Throwable lastFailure, int attempts);
+  }
+
+  /**
+   * @param maxAttempts failures of one record before it is given up
+   * @param isOutage failures that are a dependency's, not the record's: retried without counting
+   */
+  public record RetryPolicy(int maxAttempts, Predicate<Throwable> isOutage) {
+    public RetryPolicy {
+      if (maxAttempts < 1) {
+        throw new IllegalArgumentException("maxAttempts must be at least 1, got " + maxAttempts);
+      }
+    }
   }
 
   private final Vertx vertx;
@@ -50,6 +92,8 @@ public final class ConsumerLoop {
   private final Duration pollTimeout;
   private final BatchHandler handler;
   private final Backoff backoff;
+  private final RetryPolicy policy;
+  private final GiveUp giveUp;
   private final String name;
   private final Promise<Void> finished = Promise.promise();
   private volatile boolean running;
@@ -57,13 +101,16 @@ public final class ConsumerLoop {
   private long windowMillis;
 
   public ConsumerLoop(Vertx vertx, KafkaConsumer<String, Buffer> consumer, Collection<String> topics,
-                      Duration pollTimeout, BatchHandler handler, Backoff backoff, String name) {
+                      Duration pollTimeout, BatchHandler handler, Backoff backoff, RetryPolicy policy,
+                      GiveUp giveUp, String name) {
     this.vertx = vertx;
     this.consumer = consumer;
     this.topics = topics;
     this.pollTimeout = pollTimeout;
     this.handler = handler;
     this.backoff = backoff;
+    this.policy = policy;
+    this.giveUp = giveUp;
     this.name = name;
   }
 
@@ -183,25 +230,98 @@ public final class ConsumerLoop {
     if (records.isEmpty()) {
       return Future.succeededFuture(0L);
     }
-    Future<Integer> handled;
+    Future<Handled> handled;
     try {
       handled = handler.handle(records);
     } catch (RuntimeException e) {
       handled = Future.failedFuture(e);
     }
     return handled
-        .recover(e -> {
-          LOG.warn("{}: batch of {} failed, will retry: {}", name, records.size(), e.toString());
-          return Future.succeededFuture(0);
-        })
-        .compose(done -> commitAndRewind(records, Math.max(0, Math.min(done, records.size()))));
+        .recover(e -> Future.succeededFuture(Handled.upTo(0, e)))
+        .compose(h -> {
+          int done = Math.max(0, Math.min(h.done(), records.size()));
+          if (done == records.size()) {
+            return commitAndRewind(records, done, null, false);
+          }
+          Throwable cause = h.failure() == null ? new IllegalStateException("the handler did not say why") : h.failure();
+          return afterFailure(records, done, cause);
+        });
   }
 
-  private Future<Long> commitAndRewind(List<KafkaConsumerRecord<String, Buffer>> records, int done) {
+  /**
+   * The record at {@code failed} did not get done: counts the attempt (unless the cause is an
+   * outage) and either gives the record up, when that was its last, or records the count in the
+   * commit and tries again after the back-off.
+   */
+  private Future<Long> afterFailure(List<KafkaConsumerRecord<String, Buffer>> records, int failed, Throwable cause) {
+    KafkaConsumerRecord<String, Buffer> record = records.get(failed);
+    String where = record.topic() + "-" + record.partition() + "@" + record.offset();
+    if (policy.isOutage().test(cause)) {
+      LOG.warn("{}: {} of {} records done; {} waits for a dependency: {}", name, failed, records.size(), where,
+          cause.toString());
+      return commitAndRewind(records, failed, null, true);
+    }
+    TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+    return attemptsSoFar(tp, record.offset()).compose(before -> {
+      int attempts = before + 1;
+      if (attempts < policy.maxAttempts()) {
+        LOG.warn("{}: {} failed (attempt {} of {}): {}", name, where, attempts, policy.maxAttempts(), cause.toString());
+        return commitAndRewind(records, failed, new OffsetAndMetadata(record.offset(), ATTEMPTS_METADATA + attempts), true);
+      }
+      LOG.warn("{}: giving up {} after {} attempts: {}", name, where, attempts, cause.toString());
+      Future<?> given;
+      try {
+        given = giveUp.giveUp(record, cause, attempts);
+      } catch (RuntimeException e) {
+        given = Future.failedFuture(e);
+      }
+      return given.transform(ar -> {
+        if (ar.succeeded()) {
+          // the rest of the batch comes again at once: it did not fail
+          return commitAndRewind(records, failed + 1, null, false);
+        }
+        // dead-lettering needs the broker: wait for it as for any outage, the count stays where it is
+        LOG.warn("{}: could not give up {} yet: {}", name, where, ar.cause().toString());
+        return commitAndRewind(records, failed, new OffsetAndMetadata(record.offset(), ATTEMPTS_METADATA + before), true);
+      });
+    });
+  }
+
+  /** The failures counted so far for the record at this offset: the metadata of the committed offset. */
+  private Future<Integer> attemptsSoFar(TopicPartition tp, long offset) {
+    return consumer.committed(tp)
+        .map(committed -> committed != null && committed.getOffset() == offset ? parseAttempts(committed.getMetadata()) : 0)
+        // the count is a bound, not a ledger: without the broker's answer, count from here
+        .recover(e -> Future.succeededFuture(0));
+  }
+
+  static int parseAttempts(String metadata) {
+    if (metadata == null || !metadata.startsWith(ATTEMPTS_METADATA)) {
+      return 0;
+    }
+    try {
+      return Math.max(0, Integer.parseInt(metadata.substring(ATTEMPTS_METADATA.length()).trim()));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /**
+   * Commits the first {@code done} records and seeks back to the first of the rest on each
+   * partition. {@code failedCommit}, when given, is committed for the partition of record
+   * {@code done} (its own offset, with the attempts counted so far); {@code backOff} delays the
+   * next poll, as after a failure.
+   */
+  private Future<Long> commitAndRewind(List<KafkaConsumerRecord<String, Buffer>> records, int done,
+                                       OffsetAndMetadata failedCommit, boolean backOff) {
     Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
     for (int i = 0; i < done; i++) {
       KafkaConsumerRecord<String, Buffer> r = records.get(i);
       commits.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1, ""));
+    }
+    if (failedCommit != null) {
+      KafkaConsumerRecord<String, Buffer> r = records.get(done);
+      commits.put(new TopicPartition(r.topic(), r.partition()), failedCommit);
     }
     Map<TopicPartition, Long> rewinds = new HashMap<>();
     for (int i = done; i < records.size(); i++) {
@@ -216,16 +336,20 @@ public final class ConsumerLoop {
           return Future.succeededFuture();
         });
     return commit.compose(v -> {
-      if (rewinds.isEmpty()) {
+      if (!backOff) {
         backoff.reset();
+      }
+      if (rewinds.isEmpty()) {
         return Future.succeededFuture(0L);
       }
       List<Future<Void>> seeks = new ArrayList<>();
       rewinds.forEach((tp, offset) -> seeks.add(consumer.seek(tp, offset)
           // the partition may have been revoked meanwhile: its new owner starts from the commit
           .recover(e -> Future.succeededFuture())));
-      long delay = backoff.next();
-      LOG.info("{}: {} of {} records done; retrying the rest in {} ms", name, done, records.size(), delay);
+      long delay = backOff ? backoff.next() : 0L;
+      if (backOff) {
+        LOG.info("{}: {} of {} records done; retrying the rest in {} ms", name, done, records.size(), delay);
+      }
       return Future.join(seeks).map(delay);
     });
   }

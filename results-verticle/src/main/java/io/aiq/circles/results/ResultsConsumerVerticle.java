@@ -11,6 +11,7 @@ import io.aiq.circles.messaging.ConsumerLoop;
 import io.aiq.circles.messaging.EventPublisher;
 import io.aiq.circles.messaging.KafkaClients;
 import io.aiq.circles.messaging.KafkaMetrics;
+import io.aiq.circles.messaging.Outages;
 import io.aiq.circles.persistence.ResultRepository;
 import io.aiq.circles.persistence.ResultRepository.Outcome;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -30,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * Applies the detection events to PostgreSQL, one record at a time in partition order, each in its
  * own transaction, and commits a record's offset only after its transaction committed. Writes are
  * idempotent, so a redelivered event changes nothing. A record that can never be applied (unreadable,
- * for an unknown job, refused by a constraint) goes to the dead-letter topic; a database that is away
- * stops the loop at that record until it is back, with a capped back-off.
+ * for an unknown job, refused by a constraint) goes to the dead-letter topic at once; one that keeps
+ * failing for a reason of its own goes there after {@code kafka.max-record-attempts}; a database
+ * that is away stops the loop at that record until it is back, with a capped back-off, uncounted.
  */
 public final class ResultsConsumerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ResultsConsumerVerticle.class);
@@ -62,7 +64,9 @@ public final class ResultsConsumerVerticle extends VerticleBase {
         clientId, config.results().batchSize());
     consumerMetrics = KafkaMetrics.bind(consumer, registry, ROLE);
     loop = new ConsumerLoop(vertx, consumer, topics.results(), config.kafka().pollTimeout(), this::handle,
-        new Backoff(config.results().retryBackoffMs(), config.results().retryBackoffMaxMs()), ROLE);
+        new Backoff(config.results().retryBackoffMs(), config.results().retryBackoffMaxMs()),
+        new ConsumerLoop.RetryPolicy(config.kafka().maxRecordAttempts(), ResultsConsumerVerticle::isOutage),
+        this::giveUp, ROLE);
     return loop.start();
   }
 
@@ -85,13 +89,13 @@ public final class ResultsConsumerVerticle extends VerticleBase {
     return publisher.close();
   }
 
-  Future<Integer> handle(List<KafkaConsumerRecord<String, Buffer>> records) {
+  Future<ConsumerLoop.Handled> handle(List<KafkaConsumerRecord<String, Buffer>> records) {
     return from(records, 0);
   }
 
-  private Future<Integer> from(List<KafkaConsumerRecord<String, Buffer>> records, int i) {
+  private Future<ConsumerLoop.Handled> from(List<KafkaConsumerRecord<String, Buffer>> records, int i) {
     if (i == records.size()) {
-      return Future.succeededFuture(i);
+      return Future.succeededFuture(ConsumerLoop.Handled.all(records));
     }
     KafkaConsumerRecord<String, Buffer> record = records.get(i);
     return apply(record)
@@ -106,9 +110,43 @@ public final class ResultsConsumerVerticle extends VerticleBase {
             return deadLetter(record, e instanceof InvalidEventException ? "invalid_event" : "rejected_by_database",
                 e.getMessage()).compose(v -> from(records, i + 1));
           }
-          LOG.warn("results: cannot apply {}-{}@{} now: {}", record.topic(), record.partition(), record.offset(), e.toString());
-          return Future.succeededFuture(i);
+          return Future.succeededFuture(ConsumerLoop.Handled.upTo(i, e));
         });
+  }
+
+  /**
+   * The database away (connection refused or lost, the pool's wait timed out, the server shutting
+   * down or refusing connections) or the broker away: not the record's fault, so not counted.
+   */
+  static boolean isOutage(Throwable e) {
+    if (e instanceof PgException pg && pg.getSqlState() != null) {
+      String cls = pg.getSqlState().substring(0, 2);
+      return cls.equals("08") || cls.equals("53") || pg.getSqlState().startsWith("57P");
+    }
+    return Outages.isKafkaOutage(e);
+  }
+
+  /**
+   * A record that failed {@code kafka.max-record-attempts} times for a reason of its own (a
+   * serialization failure, a statement the database keeps refusing): it goes to the dead-letter
+   * topic, and its job is marked failed if the database takes that.
+   */
+  private Future<?> giveUp(KafkaConsumerRecord<String, Buffer> record, Throwable cause, int attempts) {
+    registry.counter("aiq_dead_letters_total", "role", ROLE, "reason", DetectionFailed.PROCESSING_FAILED).increment();
+    Future<?> dead = publisher.deadLetter(topics.deadLetter(), record, config.kafka().group(ROLE),
+        DetectionFailed.PROCESSING_FAILED, "gave up after " + attempts + " attempts: " + cause.getClass().getSimpleName(),
+        attempts);
+    return dead.compose(v -> {
+      try {
+        String jobId = new io.vertx.core.json.JsonObject(record.value()).getString("jobId");
+        return repository.failed(new DetectionFailed(jobId, null, DetectionFailed.PROCESSING_FAILED,
+                "the job's result could not be recorded (" + attempts + " attempts)", java.time.Instant.now()))
+            .<Void>mapEmpty()
+            .otherwise(e -> null);
+      } catch (RuntimeException e) {
+        return Future.succeededFuture();
+      }
+    });
   }
 
   private Future<Outcome> apply(KafkaConsumerRecord<String, Buffer> record) {

@@ -21,18 +21,46 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
 
   public static final Set<String> ALL_ROLES = Set.of("gateway", "ingest", "inference", "results");
 
-  public record Http(String host, int port, int maxWaitSeconds, long backendTimeoutMs, int idleTimeoutSeconds) {
+  /**
+   * @param maxWaiters requests held by {@code Prefer: wait} at once in this process; beyond it a request
+   *     is answered at once with the job's current state
+   */
+  public record Http(String host, int port, int maxWaitSeconds, long backendTimeoutMs, int idleTimeoutSeconds,
+                     int maxWaiters) {
   }
 
-  /** @param timeoutMs the whole body must arrive within this time */
-  public record Upload(long maxBytes, long maxPixels, long timeoutMs) {
+  /**
+   * What the gateway accepts, and when it says "not now".
+   *
+   * @param timeoutMs the whole body must arrive within this time
+   * @param maxBytesInFlight upload bytes held in memory at once, over all uploads (503 beyond)
+   * @param maxQueuedJobs jobs waiting for inference (consumer lag) beyond which uploads get 503; 0: no bound
+   * @param maxBacklogSeconds seconds of work waiting (the lag over the measured drain rate) beyond
+   *     which uploads get 503; 0: no bound
+   */
+  public record Upload(long maxBytes, long maxPixels, long timeoutMs, long maxBytesInFlight, long maxQueuedJobs,
+                       double maxBacklogSeconds) {
+    public boolean admissionBounded() {
+      return maxQueuedJobs > 0 || maxBacklogSeconds > 0;
+    }
   }
 
   /**
    * Requests per client: a token bucket of {@code burst} tokens refilled at {@code requestsPerSecond}
-   * (0: no limit). The client is the TCP peer, or the first address in {@code clientHeader} when set.
+   * (0: no limit). The client is the TCP peer; when the peer is one of {@code trustedProxies} (IPs or
+   * CIDRs) and {@code clientHeader} is set, the right-most address of that header that is not a
+   * trusted proxy.
    */
-  public record RateLimit(double requestsPerSecond, int burst, String clientHeader) {
+  public record RateLimit(double requestsPerSecond, int burst, String clientHeader, List<String> trustedProxies) {
+    public RateLimit {
+      trustedProxies = List.copyOf(trustedProxies);
+    }
+
+    /** No trusted proxies: the client is always the TCP peer. */
+    public RateLimit(double requestsPerSecond, int burst, String clientHeader) {
+      this(requestsPerSecond, burst, clientHeader, List.of());
+    }
+
     public boolean enabled() {
       return requestsPerSecond > 0;
     }
@@ -40,7 +68,8 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
 
   public record Kafka(String bootstrap, Topics topics, String groupPrefix, boolean createTopics,
                       int partitions, short replicationFactor, Duration pollTimeout,
-                      int requestTimeoutMs, int deliveryTimeoutMs, int maxBlockMs, int sessionTimeoutMs) {
+                      int requestTimeoutMs, int deliveryTimeoutMs, int maxBlockMs, int sessionTimeoutMs,
+                      int maxRecordAttempts) {
     public String group(String role) {
       return groupPrefix + "-" + role;
     }
@@ -108,13 +137,15 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
         parseRoles(top.string("roles")),
         top.string("detector").trim().toLowerCase(Locale.ROOT),
         new Http(http.string("host"), http.integer("port"), http.integer("max-wait-seconds"),
-            http.longValue("backend-timeout-ms"), http.integer("idle-timeout-seconds")),
-        new Upload(upload.longValue("max-bytes"), upload.longValue("max-pixels"), upload.longValue("timeout-ms")),
+            http.longValue("backend-timeout-ms"), http.integer("idle-timeout-seconds"), http.integer("max-waiters")),
+        new Upload(upload.longValue("max-bytes"), upload.longValue("max-pixels"), upload.longValue("timeout-ms"),
+            upload.longValue("max-bytes-in-flight"), upload.longValue("max-queued-jobs"),
+            upload.doubleValue("max-backlog-seconds")),
         new Kafka(kafka.string("bootstrap"), Topics.withPrefix(kafka.string("topic-prefix")),
             kafka.string("group-prefix"), kafka.bool("create-topics"), kafka.integer("partitions"),
             (short) kafka.integer("replication-factor"), Duration.ofMillis(kafka.longValue("poll-timeout-ms")),
             kafka.integer("request-timeout-ms"), kafka.integer("delivery-timeout-ms"),
-            kafka.integer("max-block-ms"), kafka.integer("session-timeout-ms")),
+            kafka.integer("max-block-ms"), kafka.integer("session-timeout-ms"), kafka.integer("max-record-attempts")),
         new Database(db.string("url"), db.string("user"), db.string("password"), db.integer("pool-size"),
             db.integer("max-wait-queue"), db.integer("connect-timeout-ms"), db.bool("migrate")),
         new Store(Path.of(store.string("root"))),
@@ -133,7 +164,8 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
         new KServe(ks.string("url"), ks.string("model"), kserveProtocol(ks.string("protocol")), ks.longValue("timeout-ms")),
         Settings.of(json, "dummy").longValue("delay-ms"),
         Arrays.stream(top.string("api-keys").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList(),
-        new RateLimit(rl.doubleValue("requests-per-second"), rl.integer("burst"), rl.string("client-header").trim()),
+        new RateLimit(rl.doubleValue("requests-per-second"), rl.integer("burst"), rl.string("client-header").trim(),
+            Arrays.stream(rl.string("trusted-proxies").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList()),
         top.longValue("shutdown-timeout-ms"),
         json.copy());
   }

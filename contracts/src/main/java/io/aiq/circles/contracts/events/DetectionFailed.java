@@ -17,6 +17,8 @@ public record DetectionFailed(String jobId, String imageId, String reason, Strin
   public static final String IMAGE_MISSING = "image_missing";
   public static final String MODEL_ERROR = "model_error";
   public static final String NOT_PROCESSED = "not_processed";
+  /** Its record failed {@code kafka.max-record-attempts} times in a consumer and was dead-lettered. */
+  public static final String PROCESSING_FAILED = "processing_failed";
 
   public JsonObject toJson() {
     return EventJson.base().put("jobId", jobId).put("imageId", imageId).put("reason", reason)
