@@ -1,6 +1,7 @@
 package io.aiq.circles.app;
 
 import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.gateway.Admission;
 import io.aiq.circles.gateway.GatewayVerticle;
 import io.aiq.circles.gateway.ClientGuards;
 import io.aiq.circles.gateway.OpsRoutes;
@@ -9,6 +10,7 @@ import io.aiq.circles.inference.Detectors;
 import io.aiq.circles.inference.InferenceVerticle;
 import io.aiq.circles.inference.ModelEndpoints;
 import io.aiq.circles.ingest.IngestVerticle;
+import io.aiq.circles.messaging.BacklogMonitor;
 import io.aiq.circles.messaging.KafkaHealth;
 import io.aiq.circles.messaging.TopicAdmin;
 import io.aiq.circles.persistence.Database;
@@ -37,6 +39,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AiqApplication {
   private static final Logger LOG = LoggerFactory.getLogger(AiqApplication.class);
+  /** how often the gateway reads the inference backlog from the broker */
+  private static final long BACKLOG_PROBE_MS = 1000;
 
   private final Vertx vertx;
   private final AppConfig config;
@@ -46,6 +50,7 @@ public final class AiqApplication {
   private final List<String> deployments = new ArrayList<>();
   private Pool pool;
   private KafkaHealth kafkaHealth;
+  private BacklogMonitor backlog;
   private Detector detector;
   private ModelEndpoints modelEndpoints;
   private GatewayVerticle gateway;
@@ -89,7 +94,7 @@ public final class AiqApplication {
           .onSuccess(v -> kafkaHealth = KafkaHealth.register(vertx, readiness, config.kafka()));
     }
     if (config.runs("results")) {
-      ready = ready.compose(v -> deploy(new ResultsQueryVerticle(pool)))
+      ready = ready.compose(v -> deploy(new ResultsQueryVerticle(pool, config.database(), config.http().maxWaiters(), registry)))
           .compose(v -> deploy(new ResultsConsumerVerticle(config, pool, registry)));
     }
     OpsRoutes ops = new OpsRoutes(liveness, readiness, registry);
@@ -121,7 +126,13 @@ public final class AiqApplication {
     }
     if (config.runs("gateway")) {
       ready = ready.compose(v -> {
-        gateway = new GatewayVerticle(config, ops, guards, registry);
+        // the backlog as the broker sees it, shared by every API replica: what admission control reads
+        if (config.upload().admissionBounded()) {
+          backlog = new BacklogMonitor(vertx, config.kafka(), BACKLOG_PROBE_MS).start();
+        }
+        BacklogMonitor monitor = backlog;
+        Admission admission = new Admission(config.upload(), () -> monitor == null ? null : monitor.latest(), registry);
+        gateway = new GatewayVerticle(config, ops, guards, admission, registry);
         return deploy(gateway);
       });
     } else {
@@ -182,6 +193,9 @@ public final class AiqApplication {
       }
       if (kafkaHealth != null) {
         closing.add(kafkaHealth.close());
+      }
+      if (backlog != null) {
+        closing.add(backlog.close());
       }
       if (modelEndpoints != null) {
         modelEndpoints.close();

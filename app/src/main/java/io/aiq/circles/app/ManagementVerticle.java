@@ -1,6 +1,7 @@
 package io.aiq.circles.app;
 
 import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.gateway.HttpErrors;
 import io.aiq.circles.gateway.OpsRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -9,7 +10,8 @@ import io.vertx.ext.web.Router;
 
 /**
  * The HTTP server of a process without the gateway role (an inference or results pod, say): only
- * health and metrics, so probes and Prometheus reach every process alike.
+ * health and metrics (and the model endpoints of an inference process), so probes and Prometheus
+ * reach every process alike. Its errors are JSON and its idle connections closed, as the gateway's.
  */
 final class ManagementVerticle extends VerticleBase {
   private final AppConfig.Http http;
@@ -25,7 +27,9 @@ final class ManagementVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     ops.mount(router);
-    return vertx.createHttpServer().requestHandler(router).listen(http.port(), http.host()).onSuccess(s -> server = s);
+    HttpErrors.install(router);
+    return vertx.createHttpServer(HttpErrors.serverOptions(http)).invalidRequestHandler(HttpErrors::invalidRequest)
+        .requestHandler(router).listen().onSuccess(s -> server = s);
   }
 
   int actualPort() {

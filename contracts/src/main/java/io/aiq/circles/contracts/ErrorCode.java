@@ -16,10 +16,12 @@ public enum ErrorCode {
   REQUEST_TIMEOUT(408, "request_timeout"),
   DUPLICATE_IMAGE(409, "duplicate_image"),
   PAYLOAD_TOO_LARGE(413, "payload_too_large"),
+  URI_TOO_LONG(414, "uri_too_long"),
   IMAGE_TOO_LARGE(413, "image_too_large"),
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported_media_type"),
   CORRUPT_IMAGE(422, "corrupt_image"),
   RATE_LIMITED(429, "rate_limited"),
+  HEADERS_TOO_LARGE(431, "headers_too_large"),
   INTERNAL(500, "internal_error"),
   UNAVAILABLE(503, "unavailable");
 
@@ -47,6 +49,16 @@ public enum ErrorCode {
   /** The failure message carried over the event bus: "code: message". */
   public String failureMessage(String message) {
     return code + ": " + message;
+  }
+
+  /** The code of an HTTP status that no handler chose a code for: the framework's own errors. */
+  public static ErrorCode forStatus(int status) {
+    for (ErrorCode c : values()) {
+      if (c.status == status && c != MISSING_FILE && c != INVALID_ID && c != IMAGE_TOO_LARGE) {
+        return c;
+      }
+    }
+    return status >= 500 ? (status == 503 ? UNAVAILABLE : INTERNAL) : BAD_REQUEST;
   }
 
   public static ErrorCode fromCode(String code) {

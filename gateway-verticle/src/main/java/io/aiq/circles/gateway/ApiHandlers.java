@@ -35,10 +35,13 @@ final class ApiHandlers {
   private final UploadValidator validator;
   private final MeterRegistry registry;
 
-  ApiHandlers(Vertx vertx, AppConfig config, MeterRegistry registry) {
+  private final Admission admission;
+
+  ApiHandlers(Vertx vertx, AppConfig config, Admission admission, MeterRegistry registry) {
     this.vertx = vertx;
     this.http = config.http();
-    this.receiver = new UploadReceiver(vertx, config.upload().maxBytes(), config.upload().timeoutMs());
+    this.admission = admission;
+    this.receiver = new UploadReceiver(vertx, config.upload().maxBytes(), config.upload().timeoutMs(), admission);
     this.validator = new UploadValidator(config.upload().maxPixels());
     this.registry = registry;
   }
@@ -48,18 +51,42 @@ final class ApiHandlers {
   void upload(RoutingContext ctx) {
     boolean reprocess = "true".equalsIgnoreCase(ctx.request().getParam("reprocess"));
     int waitSeconds = preferredWait(ctx);
+    Admission.Refusal full = admission.checkBacklog();
+    if (full != null) {
+      // before a byte of the body is read: a refusal costs the gateway nothing
+      count("refused", new UploadRejected(ErrorCode.UNAVAILABLE, full.message()));
+      registry.counter("aiq_admission_refused_total", "reason", "backlog").increment();
+      ctx.response().putHeader("Retry-After", String.valueOf(full.retryAfterSeconds()));
+      ApiResponses.refuse(ctx, ErrorCode.UNAVAILABLE, full.message());
+      return;
+    }
+    UploadReceiver.Body[] held = new UploadReceiver.Body[1];
     receiver.receive(ctx.request())
         // hashing and header parsing cost up to milliseconds for large files: off the event loop
-        .compose(bytes -> vertx.executeBlocking(() -> new Upload(validator.validate(bytes), bytes), false))
+        .compose(body -> {
+          held[0] = body;
+          byte[] bytes = body.bytes();
+          return vertx.executeBlocking(() -> new Upload(validator.validate(bytes), bytes), false);
+        })
         .compose(upload -> submit(upload, reprocess))
         .compose(reply -> waitSeconds > 0 && reply.getBoolean("newJob", false)
             ? awaitJob(reply, waitSeconds) : Future.succeededFuture(new Answer(reply, null)))
+        .onComplete(ar -> {
+          if (held[0] != null) {
+            held[0].release();
+          }
+        })
         .onSuccess(answer -> respondToUpload(ctx, answer, waitSeconds))
         .onFailure(e -> {
           count("rejected", e);
+          if (e instanceof UploadRejected r && r.code() == ErrorCode.UNAVAILABLE) {
+            registry.counter("aiq_admission_refused_total", "reason", "memory").increment();
+            ctx.response().putHeader("Retry-After", "1");
+          }
           ApiResponses.failure(ctx, e);
           if (e instanceof UploadRejected r && (r.code() == ErrorCode.PAYLOAD_TOO_LARGE
-              || r.code() == ErrorCode.REQUEST_TIMEOUT || r.code() == ErrorCode.BAD_REQUEST)) {
+              || r.code() == ErrorCode.REQUEST_TIMEOUT || r.code() == ErrorCode.BAD_REQUEST
+              || r.code() == ErrorCode.UNAVAILABLE)) {
             ApiResponses.discardRestOfBody(ctx);
           }
         });

@@ -1,6 +1,5 @@
 package io.aiq.circles.gateway;
 
-import io.aiq.circles.contracts.ErrorCode;
 import io.aiq.circles.contracts.config.AppConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -27,27 +26,30 @@ public final class GatewayVerticle extends VerticleBase {
   private final OpsRoutes ops;
   private final MeterRegistry registry;
   private final ClientGuards guards;
+  private final Admission admission;
   private HttpServer server;
 
-  public GatewayVerticle(AppConfig config, OpsRoutes ops, ClientGuards guards, MeterRegistry registry) {
+  public GatewayVerticle(AppConfig config, OpsRoutes ops, ClientGuards guards, Admission admission,
+                         MeterRegistry registry) {
     this.config = config;
     this.ops = ops;
     this.guards = guards;
+    this.admission = admission;
     this.registry = registry;
   }
 
   @Override
   public Future<?> start() {
     Router router = router();
-    HttpServerOptions options = new HttpServerOptions().setHost(config.http().host()).setPort(config.http().port())
-        // a client that stops sending mid-upload is cut off rather than holding a connection forever
-        .setIdleTimeout(config.http().idleTimeoutSeconds()).setCompressionSupported(true)
+    // a client that stops sending mid-upload is cut off rather than holding a connection forever
+    HttpServerOptions options = HttpErrors.serverOptions(config.http()).setCompressionSupported(true)
         // A part header (its file name) that arrives split over TCP segments is buffered until
         // complete; Vert.x's default of 1 KiB turned a long-but-harmless file name into a failure
         // that depended on how the network cut the body. 16 KiB holds any real header; beyond it
         // the client gets 400 (UploadReceiver). One upload needs one part, a few fields at most.
         .setMaxFormBufferedBytes(UploadReceiver.MAX_PART_HEADER_BYTES).setMaxFormFields(UploadReceiver.MAX_FORM_FIELDS);
-    return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> {
+    return vertx.createHttpServer(options).invalidRequestHandler(HttpErrors::invalidRequest).requestHandler(router)
+        .listen().onSuccess(s -> {
       server = s;
       LOG.info("gateway listening on http://{}:{}", config.http().host(), s.actualPort());
     });
@@ -59,7 +61,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   Router router() {
     Router router = Router.router(vertx);
-    ApiHandlers api = new ApiHandlers(vertx, config, registry);
+    ApiHandlers api = new ApiHandlers(vertx, config, admission, registry);
     router.route("/images*").handler(guards.rateLimit());
     router.route("/jobs/*").handler(guards.rateLimit());
     router.post("/images").handler(guards.requireKey(ClientGuards.Scope.UPLOAD)).handler(api::upload);
@@ -80,21 +82,17 @@ public final class GatewayVerticle extends VerticleBase {
         ctx.next();
       }
     });
-    router.get("/docs/ui/*").handler(StaticHandler.create("META-INF/resources/webjars/swagger-ui/" + swaggerUiVersion()));
+    // only the three files our page loads: the webjar's own index.html (the petstore demo) and
+    // oauth2-redirect.html are not ours to serve
+    router.getWithRegex("/docs/ui/(swagger-ui\\.css|swagger-ui-bundle\\.js|swagger-ui-standalone-preset\\.js)")
+        .handler(StaticHandler.create("META-INF/resources/webjars/swagger-ui/" + swaggerUiVersion()));
+    router.get("/docs/ui/*").handler(ctx -> ctx.fail(404));
     router.get("/docs/*").handler(StaticHandler.create("webroot/docs"));
     // the viewer: upload images and see their circles (plain HTML/JS from the jar, no CDN)
     router.get("/").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html; charset=utf-8")
         .sendFile("webroot/viewer/index.html"));
     router.get("/viewer/*").handler(StaticHandler.create("webroot/viewer"));
-    router.errorHandler(404, ctx -> ApiResponses.error(ctx, ErrorCode.NOT_FOUND,
-        "no such resource: " + ctx.request().method() + " " + ctx.request().path()));
-    router.errorHandler(405, ctx -> ApiResponses.error(ctx, ErrorCode.METHOD_NOT_ALLOWED,
-        ctx.request().method() + " is not allowed on " + ctx.request().path()));
-    router.errorHandler(413, ctx -> ApiResponses.error(ctx, ErrorCode.PAYLOAD_TOO_LARGE, "the request body is too large"));
-    router.errorHandler(500, ctx -> {
-      LOG.error("unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
-      ApiResponses.error(ctx, ErrorCode.INTERNAL, "internal error");
-    });
+    HttpErrors.install(router);
     return router;
   }
 

@@ -25,48 +25,144 @@ final class UploadReceiver {
   private final Vertx vertx;
   private final long maxBytes;
   private final long timeoutMs;
+  private final Admission admission;
 
-  UploadReceiver(Vertx vertx, long maxBytes, long timeoutMs) {
+  UploadReceiver(Vertx vertx, long maxBytes, long timeoutMs, Admission admission) {
     this.vertx = vertx;
     this.maxBytes = maxBytes;
     this.timeoutMs = timeoutMs;
+    this.admission = admission;
   }
 
-  Future<byte[]> receive(HttpServerRequest request) {
+  /**
+   * An upload's bytes, and the room they hold in {@code upload.max-bytes-in-flight} until
+   * {@link #release} (once its answer is sent).
+   */
+  static final class Body {
+    private final Admission admission;
+    private long reserved;
+    private byte[] bytes;
+
+    private Body(Admission admission) {
+      this.admission = admission;
+    }
+
+    byte[] bytes() {
+      return bytes;
+    }
+
+    /** Reserves room for {@code more} bytes; false when the process holds too many already. */
+    private boolean grow(long more) {
+      if (!admission.reserve(more)) {
+        return false;
+      }
+      reserved += more;
+      return true;
+    }
+
+    /** Gives the room back; safe to call more than once. */
+    void release() {
+      long r = reserved;
+      reserved = 0;
+      bytes = null;
+      admission.release(r);
+    }
+  }
+
+  /** The body, or a failure ({@link UploadRejected}) having released whatever it reserved. */
+  Future<Body> receive(HttpServerRequest request) {
+    Body body = new Body(admission);
+    return receive(request, body).onFailure(e -> body.release());
+  }
+
+  private Future<Body> receive(HttpServerRequest request, Body body) {
     String contentType = request.getHeader("Content-Type");
     String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT).trim();
     String length = request.getHeader("Content-Length");
+    long declared = -1;
     if (length != null) {
       try {
-        if (Long.parseLong(length.trim()) > maxBytes + 64 * 1024L) {
-          return Future.failedFuture(tooLarge());
-        }
+        declared = Long.parseLong(length.trim());
       } catch (NumberFormatException e) {
         return Future.failedFuture(new UploadRejected(ErrorCode.BAD_REQUEST, "malformed Content-Length"));
       }
+      if (declared > maxBytes + 64 * 1024L) {
+        return Future.failedFuture(tooLarge());
+      }
+      if (declared < 0) {
+        return Future.failedFuture(new UploadRejected(ErrorCode.BAD_REQUEST, "malformed Content-Length"));
+      }
     }
+    Future<byte[]> bytes;
     if (ct.startsWith("multipart/form-data")) {
-      return withinTimeout(multipart(request));
+      if (!hasBoundary(ct)) {
+        return Future.failedFuture(new UploadRejected(ErrorCode.BAD_REQUEST,
+            "multipart/form-data needs a boundary parameter (Content-Type: multipart/form-data; boundary=...)"));
+      }
+      if (declared >= 0 && !body.grow(declared)) {
+        return Future.failedFuture(busy());
+      }
+      bytes = multipart(request, declared < 0 ? body : null);
+    } else if (ct.startsWith("image/") || ct.startsWith("application/octet-stream")) {
+      if (declared >= 0 && !body.grow(declared)) {
+        return Future.failedFuture(busy());
+      }
+      bytes = raw(request, declared < 0 ? body : null, declared);
+    } else {
+      return Future.failedFuture(new UploadRejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, ct.isEmpty()
+          ? "send the image as multipart/form-data (field 'file') or as a raw body with an image content type"
+          : "content type '" + ct + "' is not accepted: send multipart/form-data (field 'file') or an image/* body"));
     }
-    if (ct.startsWith("image/") || ct.startsWith("application/octet-stream")) {
-      return withinTimeout(raw(request));
-    }
-    return Future.failedFuture(new UploadRejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, ct.isEmpty()
-        ? "send the image as multipart/form-data (field 'file') or as a raw body with an image content type"
-        : "content type '" + ct + "' is not accepted: send multipart/form-data (field 'file') or an image/* body"));
+    return withinTimeout(bytes).map(b -> {
+      body.bytes = b;
+      return body;
+    });
   }
 
-  private Future<byte[]> raw(HttpServerRequest request) {
+  /**
+   * Netty's multipart decoder fails with an exception of its own, before any handler of ours runs,
+   * on a boundary parameter that is missing or empty: checked here so the client gets 400.
+   */
+  static boolean hasBoundary(String contentType) {
+    for (String param : contentType.split(";")) {
+      String p = param.trim();
+      if (p.startsWith("boundary=")) {
+        String value = p.substring("boundary=".length()).trim();
+        if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+          value = value.substring(1, value.length() - 1);
+        }
+        // RFC 2046: 1 to 70 characters
+        return !value.isEmpty() && value.length() <= 70;
+      }
+    }
+    return false;
+  }
+
+  /** Rejects a chunk that would pass the byte limit, or, without a Content-Length, the memory bound. */
+  private UploadRejected admit(Buffer body, Buffer chunk, Body unreserved) {
+    if (body.length() + chunk.length() > maxBytes) {
+      return tooLarge();
+    }
+    if (unreserved != null && !unreserved.grow(chunk.length())) {
+      return busy();
+    }
+    return null;
+  }
+
+  private Future<byte[]> raw(HttpServerRequest request, Body unreserved, long declared) {
     Promise<byte[]> result = Promise.promise();
-    Buffer body = Buffer.buffer();
+    // sized once from Content-Length: no copies while the buffer grows
+    Buffer body = declared > 0 ? Buffer.buffer((int) Math.min(declared, maxBytes)) : Buffer.buffer();
     request.handler(chunk -> {
-      if (body.length() + chunk.length() > maxBytes) {
-        result.tryFail(tooLarge());
+      if (result.future().isComplete()) {
         return;
       }
-      if (!result.future().isComplete()) {
-        body.appendBuffer(chunk);
+      UploadRejected refused = admit(body, chunk, unreserved);
+      if (refused != null) {
+        result.tryFail(refused);
+        return;
       }
+      body.appendBuffer(chunk);
     });
     request.exceptionHandler(result::tryFail);
     request.endHandler(v -> result.tryComplete(body.getBytes()));
@@ -74,11 +170,15 @@ final class UploadReceiver {
     return result.future();
   }
 
-  private Future<byte[]> multipart(HttpServerRequest request) {
+  private Future<byte[]> multipart(HttpServerRequest request, Body unreserved) {
     Promise<byte[]> result = Promise.promise();
     Buffer body = Buffer.buffer();
     int[] files = {0};
-    request.setExpectMultipart(true);
+    try {
+      request.setExpectMultipart(true);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(malformedForm(e));
+    }
     request.uploadHandler(upload -> {
       if (!FILE_FIELD.equals(upload.name())) {
         upload.handler(ignored -> { });
@@ -89,13 +189,15 @@ final class UploadReceiver {
         if (files[0] > 1) {
           return;
         }
-        if (body.length() + chunk.length() > maxBytes) {
-          result.tryFail(tooLarge());
+        if (result.future().isComplete()) {
           return;
         }
-        if (!result.future().isComplete()) {
-          body.appendBuffer(chunk);
+        UploadRejected refused = admit(body, chunk, unreserved);
+        if (refused != null) {
+          result.tryFail(refused);
+          return;
         }
+        body.appendBuffer(chunk);
       });
       upload.exceptionHandler(e -> result.tryFail(malformedForm(e)));
     });
@@ -128,10 +230,16 @@ final class UploadReceiver {
       return new UploadRejected(ErrorCode.BAD_REQUEST, "the form has more than " + MAX_FORM_FIELDS
           + " fields; send one 'file' field");
     }
-    if (e instanceof HttpPostRequestDecoder.ErrorDataDecoderException) {
-      return new UploadRejected(ErrorCode.BAD_REQUEST, "the multipart form could not be decoded: " + e.getMessage());
+    if (e instanceof HttpPostRequestDecoder.ErrorDataDecoderException
+        || e instanceof io.netty.handler.codec.DecoderException) {
+      return new UploadRejected(ErrorCode.BAD_REQUEST, "the multipart form could not be decoded");
     }
     return e;
+  }
+
+  private UploadRejected busy() {
+    Admission.Refusal r = admission.memoryRefusal();
+    return new UploadRejected(ErrorCode.UNAVAILABLE, r.message());
   }
 
   private Future<byte[]> withinTimeout(Future<byte[]> body) {
