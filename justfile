@@ -198,7 +198,7 @@ train *args: _eval-jar
 bench-model *args: _eval-jar
     @java -cp eval/target/aiq-eval.jar io.aiq.circles.eval.train.ModelBenchmark "$@"
 
-# Load-test a running `just dev` with Gatling: upload-and-poll (default), burst or read-heavy.
+# Load-test a running `just dev` with Gatling: upload-and-poll (default), burst, read-heavy or flood (above capacity).
 # Options: --rate N (users/s) --duration S --url URL --images DIR --p99-ms MS --burst N --api-key KEY
 load-test *args:
     #!/usr/bin/env bash
@@ -209,7 +209,8 @@ load-test *args:
       upload-and-poll) simulation=UploadAndPollSimulation ;;
       burst) simulation=BurstSimulation ;;
       read-heavy) simulation=ReadHeavySimulation ;;
-      *) echo "unknown scenario '$scenario' (upload-and-poll, burst, read-heavy)" >&2; exit 2 ;;
+      flood) simulation=FloodSimulation ;;
+      *) echo "unknown scenario '$scenario' (upload-and-poll, burst, read-heavy, flood)" >&2; exit 2 ;;
     esac
     url=http://127.0.0.1:${AIQ_HTTP_PORT:-8080}
     props=()
