@@ -21,6 +21,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class GatewayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
+  /** What webroot/docs/index.html loads from the Swagger UI webjar. */
+  private static final java.util.Set<String> SWAGGER_UI_FILES =
+      java.util.Set.of("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js");
 
   private final AppConfig config;
   private final OpsRoutes ops;
@@ -84,9 +87,13 @@ public final class GatewayVerticle extends VerticleBase {
     });
     // only the three files our page loads: the webjar's own index.html (the petstore demo) and
     // oauth2-redirect.html are not ours to serve
-    router.getWithRegex("/docs/ui/(swagger-ui\\.css|swagger-ui-bundle\\.js|swagger-ui-standalone-preset\\.js)")
-        .handler(StaticHandler.create("META-INF/resources/webjars/swagger-ui/" + swaggerUiVersion()));
-    router.get("/docs/ui/*").handler(ctx -> ctx.fail(404));
+    router.get("/docs/ui/*").handler(ctx -> {
+      if (SWAGGER_UI_FILES.contains(ctx.request().path().substring("/docs/ui/".length()))) {
+        ctx.next();
+      } else {
+        ctx.fail(404);
+      }
+    }).handler(StaticHandler.create("META-INF/resources/webjars/swagger-ui/" + swaggerUiVersion()));
     router.get("/docs/*").handler(StaticHandler.create("webroot/docs"));
     // the viewer: upload images and see their circles (plain HTML/JS from the jar, no CDN)
     router.get("/").handler(ctx -> ctx.response().putHeader("Content-Type", "text/html; charset=utf-8")
