@@ -57,6 +57,8 @@ test *args:
     # the Gatling simulations live outside the reactor (their own Netty): compiling them keeps them from rotting
     mvn -B -q -f load-test/pom.xml test-compile
     echo "load-test simulations: compiled"
+    # the dev broker's cluster ids (a generated id once began with '-' and broke every start)
+    scripts/test-kafka-cluster-id.sh
 
 # Run only the gateway role (API on :8080); --background detaches
 gateway *args:
