@@ -1,5 +1,6 @@
 package io.aiq.circles.app;
 
+import io.aiq.circles.contracts.UploadBytesCodec;
 import io.aiq.circles.contracts.config.AppConfig;
 import io.aiq.circles.gateway.Admission;
 import io.aiq.circles.gateway.GatewayVerticle;
@@ -70,6 +71,7 @@ public final class AiqApplication {
   }
 
   private Future<Void> startAll() {
+    UploadBytesCodec.register(vertx.eventBus());
     liveness.register("event-loop", promise -> promise.complete(Status.OK()));
     readiness.register("roles", promise -> promise.complete(Status.OK(
         new JsonObject().put("roles", new JsonArray(new ArrayList<>(config.roles()))))));

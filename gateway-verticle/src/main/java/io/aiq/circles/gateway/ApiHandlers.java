@@ -4,6 +4,7 @@ import static io.aiq.circles.contracts.EventBusAddresses.*;
 
 import io.aiq.circles.contracts.ApiLinks;
 import io.aiq.circles.contracts.ErrorCode;
+import io.aiq.circles.contracts.UploadBytesCodec;
 import io.aiq.circles.contracts.config.AppConfig;
 import io.aiq.circles.images.UploadRejected;
 import io.aiq.circles.images.UploadValidator;
@@ -65,8 +66,7 @@ final class ApiHandlers {
         // hashing and header parsing cost up to milliseconds for large files: off the event loop
         .compose(body -> {
           held[0] = body;
-          byte[] bytes = body.bytes();
-          return vertx.executeBlocking(() -> new Upload(validator.validate(bytes), bytes), false);
+          return vertx.executeBlocking(() -> new Upload(validator.validate(body.bytes()), body.buffer()), false);
         })
         .compose(upload -> submit(upload, reprocess))
         .compose(reply -> waitSeconds > 0 && reply.getBoolean("newJob", false)
@@ -92,7 +92,7 @@ final class ApiHandlers {
         });
   }
 
-  private record Upload(ValidatedImage image, byte[] bytes) {
+  private record Upload(ValidatedImage image, Buffer bytes) {
   }
 
   private record Answer(JsonObject submission, JsonObject job) {
@@ -100,11 +100,11 @@ final class ApiHandlers {
 
   private Future<JsonObject> submit(Upload upload, boolean reprocess) {
     ValidatedImage img = upload.image();
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(http.backendTimeoutMs())
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(http.backendTimeoutMs()).setCodecName(UploadBytesCodec.NAME)
         .addHeader(H_IMAGE_ID, img.sha256()).addHeader(H_FORMAT, img.format().wire())
         .addHeader(H_CONTENT_TYPE, img.format().contentType()).addHeader(H_WIDTH, String.valueOf(img.width()))
         .addHeader(H_HEIGHT, String.valueOf(img.height())).addHeader(H_REPROCESS, String.valueOf(reprocess));
-    return vertx.eventBus().<JsonObject>request(INGEST_SUBMIT, Buffer.buffer(upload.bytes()), options)
+    return vertx.eventBus().<JsonObject>request(INGEST_SUBMIT, upload.bytes(), options)
         .map(Message::body);
   }
 

@@ -41,13 +41,23 @@ final class UploadReceiver {
   static final class Body {
     private final Admission admission;
     private long reserved;
+    private Buffer buffer;
     private byte[] bytes;
 
     private Body(Admission admission) {
       this.admission = admission;
     }
 
+    /** The bytes as received: what travels to ingest (no copy within a process). */
+    Buffer buffer() {
+      return buffer;
+    }
+
+    /** A copy as an array, for the validator (ImageIO and the digest read arrays). */
     byte[] bytes() {
+      if (bytes == null) {
+        bytes = buffer.getBytes();
+      }
       return bytes;
     }
 
@@ -64,6 +74,7 @@ final class UploadReceiver {
     void release() {
       long r = reserved;
       reserved = 0;
+      buffer = null;
       bytes = null;
       admission.release(r);
     }
@@ -93,7 +104,7 @@ final class UploadReceiver {
         return Future.failedFuture(new UploadRejected(ErrorCode.BAD_REQUEST, "malformed Content-Length"));
       }
     }
-    Future<byte[]> bytes;
+    Future<Buffer> bytes;
     if (ct.startsWith("multipart/form-data")) {
       if (!hasBoundary(ct)) {
         return Future.failedFuture(new UploadRejected(ErrorCode.BAD_REQUEST,
@@ -102,7 +113,7 @@ final class UploadReceiver {
       if (declared >= 0 && !body.grow(declared)) {
         return Future.failedFuture(busy());
       }
-      bytes = multipart(request, declared < 0 ? body : null);
+      bytes = multipart(request, declared < 0 ? body : null, declared);
     } else if (ct.startsWith("image/") || ct.startsWith("application/octet-stream")) {
       if (declared >= 0 && !body.grow(declared)) {
         return Future.failedFuture(busy());
@@ -114,7 +125,7 @@ final class UploadReceiver {
           : "content type '" + ct + "' is not accepted: send multipart/form-data (field 'file') or an image/* body"));
     }
     return withinTimeout(bytes).map(b -> {
-      body.bytes = b;
+      body.buffer = b;
       return body;
     });
   }
@@ -149,10 +160,9 @@ final class UploadReceiver {
     return null;
   }
 
-  private Future<byte[]> raw(HttpServerRequest request, Body unreserved, long declared) {
-    Promise<byte[]> result = Promise.promise();
-    // sized once from Content-Length: no copies while the buffer grows
-    Buffer body = declared > 0 ? Buffer.buffer((int) Math.min(declared, maxBytes)) : Buffer.buffer();
+  private Future<Buffer> raw(HttpServerRequest request, Body unreserved, long declared) {
+    Promise<Buffer> result = Promise.promise();
+    Buffer body = sized(declared);
     request.handler(chunk -> {
       if (result.future().isComplete()) {
         return;
@@ -165,14 +175,19 @@ final class UploadReceiver {
       body.appendBuffer(chunk);
     });
     request.exceptionHandler(result::tryFail);
-    request.endHandler(v -> result.tryComplete(body.getBytes()));
+    request.endHandler(v -> result.tryComplete(body));
     request.resume();
     return result.future();
   }
 
-  private Future<byte[]> multipart(HttpServerRequest request, Body unreserved) {
-    Promise<byte[]> result = Promise.promise();
-    Buffer body = Buffer.buffer();
+  /** Sized once from Content-Length (an upper bound of the file part too): no copies while it grows. */
+  private Buffer sized(long declared) {
+    return declared > 0 ? Buffer.buffer((int) Math.min(declared, maxBytes)) : Buffer.buffer();
+  }
+
+  private Future<Buffer> multipart(HttpServerRequest request, Body unreserved, long declared) {
+    Promise<Buffer> result = Promise.promise();
+    Buffer body = sized(declared);
     int[] files = {0};
     try {
       request.setExpectMultipart(true);
@@ -209,7 +224,7 @@ final class UploadReceiver {
         result.tryFail(new UploadRejected(ErrorCode.BAD_REQUEST, "the form has " + files[0]
             + " 'file' fields; send one image per request"));
       } else {
-        result.tryComplete(body.getBytes());
+        result.tryComplete(body);
       }
     });
     request.resume();
@@ -242,8 +257,8 @@ final class UploadReceiver {
     return new UploadRejected(ErrorCode.UNAVAILABLE, r.message());
   }
 
-  private Future<byte[]> withinTimeout(Future<byte[]> body) {
-    Promise<byte[]> result = Promise.promise();
+  private Future<Buffer> withinTimeout(Future<Buffer> body) {
+    Promise<Buffer> result = Promise.promise();
     long timer = vertx.setTimer(timeoutMs, t -> result.tryFail(new UploadRejected(ErrorCode.REQUEST_TIMEOUT,
         "the upload did not arrive within " + timeoutMs + " ms")));
     body.onComplete(ar -> {
