@@ -5,7 +5,10 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -20,6 +23,18 @@ public final class QueryRepository {
   public Future<Optional<JobView>> job(UUID jobId) {
     return pool.preparedQuery(Sql.JOB_BY_ID).execute(Tuple.of(jobId))
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(JobView.from(rows.iterator().next())));
+  }
+
+  /** The jobs of these ids that exist, by id, in one query (unknown ids are absent from the map). */
+  public Future<Map<UUID, JobView>> jobs(Collection<UUID> jobIds) {
+    return pool.preparedQuery(Sql.JOBS_BY_IDS).execute(Tuple.tuple().addArrayOfUUID(jobIds.toArray(new UUID[0]))).map(rows -> {
+      Map<UUID, JobView> out = new HashMap<>(rows.size() * 2);
+      for (Row r : rows) {
+        JobView j = JobView.from(r);
+        out.put(j.jobId(), j);
+      }
+      return out;
+    });
   }
 
   public Future<Optional<ImageView>> image(String imageId) {

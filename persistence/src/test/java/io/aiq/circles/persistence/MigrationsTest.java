@@ -27,7 +27,7 @@ class MigrationsTest {
 
     int applied = Database.migrate(vertx, database(url)).await(60, TimeUnit.SECONDS);
 
-    assertThat(applied).isEqualTo(2);
+    assertThat(applied).isEqualTo(3);
     List<String> tables = new ArrayList<>();
     try (Connection c = PostgresFixture.connect(url);
          ResultSet rs = c.createStatement().executeQuery(

@@ -4,12 +4,15 @@ import static io.aiq.circles.contracts.EventBusAddresses.*;
 
 import io.aiq.circles.contracts.ApiException;
 import io.aiq.circles.contracts.ErrorCode;
+import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.persistence.Database;
 import io.aiq.circles.persistence.ImageView;
 import io.aiq.circles.persistence.JobView;
 import io.aiq.circles.persistence.QueryRepository;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
@@ -24,29 +27,54 @@ import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Answers the query API's requests (from the gateway, over the event bus) from PostgreSQL. */
+/**
+ * Answers the query API's requests (from the gateway, over the event bus) from PostgreSQL. A job
+ * request with {@code waitMillis} is held by {@link JobWaiters} until the job is finished or the time
+ * is up; past {@code http.max-waiters} held requests it is answered at once, and the reply carries the
+ * header {@link #H_WAIT_APPLIED} {@code false} so the gateway does not claim {@code Preference-Applied}.
+ */
 public final class ResultsQueryVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ResultsQueryVerticle.class);
-  private static final long FIRST_POLL_MS = 50;
-  private static final long MAX_POLL_MS = 500;
+  /** Reply header of {@code RESULTS_JOB}: {@code false} when the requested wait was not applied. */
+  public static final String H_WAIT_APPLIED = "waitApplied";
+  /** The waiters' slow re-check of jobs no notification woke, against lost notifications. */
+  static final long SWEEP_MS = 2000;
 
   private final Pool pool;
+  private final AppConfig.Database database;
+  private final int maxWaiters;
+  private final MeterRegistry registry;
   private QueryRepository repository;
+  private JobWaiters waiters;
   private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
 
-  public ResultsQueryVerticle(Pool pool) {
+  /**
+   * @param database where the waiters LISTEN for job changes (a connection of its own, beside the pool)
+   * @param maxWaiters {@code http.max-waiters}
+   */
+  public ResultsQueryVerticle(Pool pool, AppConfig.Database database, int maxWaiters, MeterRegistry registry) {
     this.pool = pool;
+    this.database = database;
+    this.maxWaiters = maxWaiters;
+    this.registry = registry;
   }
 
   @Override
   public Future<?> start() {
     repository = new QueryRepository(pool);
-    register(RESULTS_JOB, this::job);
+    waiters = new JobWaiters(vertx, context, repository, Database.connectOptions(database), maxWaiters, SWEEP_MS,
+        registry);
+    consumers.add(vertx.eventBus().<JsonObject>consumer(RESULTS_JOB, this::job));
     register(RESULTS_IMAGE, this::image);
     register(RESULTS_OBJECTS, this::objects);
     register(RESULTS_OBJECT, this::object);
     register(RESULTS_IMAGES, this::images);
-    return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+    return waiters.start().compose(v -> Future.all(consumers.stream().map(MessageConsumer::completion).toList()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return waiters == null ? Future.succeededFuture() : waiters.stop();
   }
 
   private void register(String address, Function<JsonObject, Future<JsonObject>> handler) {
@@ -60,7 +88,17 @@ public final class ResultsQueryVerticle extends VerticleBase {
     } catch (RuntimeException e) {
       result = Future.failedFuture(e);
     }
-    result.onSuccess(msg::reply).onFailure(e -> {
+    reply(msg, result, null);
+  }
+
+  private static void reply(Message<JsonObject> msg, Future<JsonObject> result, DeliveryOptions options) {
+    result.onSuccess(body -> {
+      if (options == null) {
+        msg.reply(body);
+      } else {
+        msg.reply(body, options);
+      }
+    }).onFailure(e -> {
       if (e instanceof ApiException a) {
         msg.fail(a.code().status(), a.code().failureMessage(a.getMessage()));
       } else {
@@ -70,29 +108,33 @@ public final class ResultsQueryVerticle extends VerticleBase {
     });
   }
 
-  /** The job; with {@code waitMillis}, held until it is finished or the time is up. */
-  private Future<JsonObject> job(JsonObject q) {
-    UUID jobId = UUID.fromString(q.getString("jobId"));
-    long deadline = System.currentTimeMillis() + q.getLong("waitMillis", 0L);
-    return repository.job(jobId).compose(found -> {
-      JobView job = found.orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "no job " + jobId));
-      if (job.status().terminal() || System.currentTimeMillis() >= deadline) {
-        return Future.succeededFuture(ResultViews.job(job));
-      }
-      return waitForTerminal(jobId, deadline, FIRST_POLL_MS).map(ResultViews::job);
-    });
+  /**
+   * The job; with {@code waitMillis}, held until it is finished or the time is up (see
+   * {@link JobWaiters}), unless {@code http.max-waiters} requests are held already.
+   */
+  private void job(Message<JsonObject> msg) {
+    UUID jobId;
+    long waitMillis;
+    try {
+      jobId = UUID.fromString(msg.body().getString("jobId"));
+      waitMillis = msg.body().getLong("waitMillis", 0L);
+    } catch (RuntimeException e) {
+      reply(msg, Future.failedFuture(new ApiException(ErrorCode.INVALID_ID, "job ids are UUIDs")), null);
+      return;
+    }
+    if (waitMillis <= 0) {
+      reply(msg, currentJob(jobId), null);
+    } else if (waiters.full()) {
+      waiters.refused();
+      reply(msg, currentJob(jobId), new DeliveryOptions().addHeader(H_WAIT_APPLIED, "false"));
+    } else {
+      reply(msg, waiters.await(jobId, waitMillis).map(ResultViews::job), null);
+    }
   }
 
-  private Future<JobView> waitForTerminal(UUID jobId, long deadline, long delay) {
-    Promise<Void> tick = Promise.promise();
-    vertx.setTimer(Math.max(1, Math.min(delay, deadline - System.currentTimeMillis())), t -> tick.complete());
-    return tick.future().compose(v -> repository.job(jobId)).compose(found -> {
-      JobView job = found.orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "no job " + jobId));
-      if (job.status().terminal() || System.currentTimeMillis() >= deadline) {
-        return Future.succeededFuture(job);
-      }
-      return waitForTerminal(jobId, deadline, Math.min(MAX_POLL_MS, delay * 2));
-    });
+  private Future<JsonObject> currentJob(UUID jobId) {
+    return repository.job(jobId).map(found -> ResultViews.job(
+        found.orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "no job " + jobId))));
   }
 
   private Future<ImageView> findImage(String imageId) {
