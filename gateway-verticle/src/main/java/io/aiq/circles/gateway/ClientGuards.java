@@ -19,13 +19,19 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What a client must show, and how fast it may go: the optional API keys of the write and model
  * endpoints ({@code api-keys}), and a request rate per client ({@code rate-limit}). One instance
  * serves every HTTP server of the process, so a client's budget is one whatever connection it uses.
+ * Who the client is: {@link ClientIdentity} (the TCP peer, or behind trusted proxies the right-most
+ * untrusted address of {@code rate-limit.client-header}).
  */
 public final class ClientGuards {
+  private static final Logger LOG = LoggerFactory.getLogger(ClientGuards.class);
+
   /** What a key may be limited to. */
   public enum Scope {
     /** POST /images */
@@ -39,6 +45,7 @@ public final class ClientGuards {
 
   private final List<ApiKey> keys = new ArrayList<>();
   private final AppConfig.RateLimit limit;
+  private final ClientIdentity identity;
   private final Cache<String, Bucket> buckets;
 
   public ClientGuards(List<String> apiKeys, AppConfig.RateLimit limit) {
@@ -54,6 +61,12 @@ public final class ClientGuards {
     this.limit = limit;
     if (limit.enabled() && limit.burst() < 1) {
       throw new ConfigException("rate-limit.burst must be at least 1");
+    }
+    this.identity = new ClientIdentity(limit.clientHeader(), limit.trustedProxies());
+    if (limit.enabled() && !limit.clientHeader().isEmpty() && limit.trustedProxies().isEmpty()) {
+      LOG.warn("rate-limit.client-header ({}) has no effect without rate-limit.trusted-proxies: clients are told "
+          + "apart by their TCP peer address (set trusted-proxies to the addresses of the proxies in front)",
+          limit.clientHeader());
     }
     // idle clients' buckets are full again after burst / rate seconds: forgetting them then changes nothing
     long idle = limit.enabled() ? (long) Math.ceil(limit.burst() / limit.requestsPerSecond()) + 1 : 1;
@@ -120,13 +133,9 @@ public final class ClientGuards {
   }
 
   private String client(HttpServerRequest request) {
-    if (!limit.clientHeader().isEmpty()) {
-      String forwarded = request.getHeader(limit.clientHeader());
-      if (forwarded != null && !forwarded.isBlank()) {
-        return forwarded.split(",")[0].trim();
-      }
-    }
-    return request.remoteAddress() == null ? "unknown" : request.remoteAddress().hostAddress();
+    String peer = request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
+    String header = identity.effectiveHeader();
+    return identity.resolve(peer, header.isEmpty() ? List.of() : request.headers().getAll(header));
   }
 
   private static String presentedKey(HttpServerRequest request) {
