@@ -1,170 +1,142 @@
 package io.aiq.circles.images;
 
 import io.aiq.circles.contracts.ErrorCode;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import io.aiq.circles.contracts.config.AppConfig;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Iterator;
-import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Decides whether an upload is an image we accept, without decoding its pixels.
+ * Decides whether bytes are an image we accept, without decoding its pixels: the one check every way
+ * in shares (uploads through the gateway, each image of a KServe V1/V2 request).
  *
- * <p>In order: the magic bytes must name an allowed format (else 415); the header, read by the
- * format's ImageIO reader, gives width and height, capped in pixels (else 413, so a "pixel bomb"
- * is refused before anything allocates its raster); and the container must be whole (else 422):
- * PNG chunks with valid CRCs up to IEND, a JPEG end-of-image marker after its scan, BMP and WebP
- * files as long as their headers declare. A full decode happens later, in inference, where a deeper
- * corruption fails the job with a reason. Checking structure instead of decoding keeps an upload at
- * microseconds of CPU, which is what lets the gateway accept thousands a second.
+ * <p>In order: not empty (else 400 {@code missing_file}); at most {@code upload.max-bytes} (else 413
+ * {@code payload_too_large}); magic bytes that name an allowed format (else 415); then the container,
+ * read by {@link ContainerChecks}: the header's width and height, capped in pixels as soon as they are
+ * known (else 413 {@code image_too_large}, so a "pixel bomb" is refused before anything allocates its
+ * raster), container features no photo needs and that would make a decoder allocate from the header
+ * (415: a BMP holding a JPEG or PNG, animated WebP, lossless or arithmetic JPEG...), and a container
+ * that is whole and does not lie about its sizes (else 422): PNG chunks with valid CRCs up to IEND,
+ * JPEG segments up to the end-of-image marker, BMP and WebP files as long as their headers declare.
+ * Last, the format's ImageIO reader must read the same width and height from the header (422 if it
+ * cannot or sees other ones), so what inference decodes is what was checked here. Checking structure
+ * instead of decoding keeps an upload at microseconds of CPU, which is what lets the gateway accept
+ * thousands a second. Messages say what is wrong with the image, never a decoder's exception text.
  */
 public final class UploadValidator {
+  private static final Logger LOG = LoggerFactory.getLogger(UploadValidator.class);
+
+  static {
+    // ImageIO would otherwise buffer streams in temporary files
+    ImageIO.setUseCache(false);
+  }
+
+  /** What reading a header may allocate. */
+  private static final long HEADER_BUDGET = 16L << 20;
+
+  private final long maxBytes;
   private final long maxPixels;
 
+  /** No byte limit of its own (the caller caps the bytes it reads); at most {@code maxPixels} pixels. */
   public UploadValidator(long maxPixels) {
+    this(Long.MAX_VALUE, maxPixels);
+  }
+
+  public UploadValidator(long maxBytes, long maxPixels) {
+    this.maxBytes = maxBytes;
     this.maxPixels = maxPixels;
   }
 
+  /** The limits of {@code upload.max-bytes} and {@code upload.max-pixels}. */
+  public static UploadValidator of(AppConfig.Upload upload) {
+    return new UploadValidator(upload.maxBytes(), upload.maxPixels());
+  }
+
+  public long maxPixels() {
+    return maxPixels;
+  }
+
+  /** @throws UploadRejected with the API error the client gets */
   public ValidatedImage validate(byte[] bytes) {
+    Header h = inspect(bytes, true);
+    return new ValidatedImage(h.format(), h.width(), h.height(), sha256(bytes), bytes.length);
+  }
+
+  /** An image's format and size, once its container has passed every check. */
+  record Header(ImageFormat format, int width, int height) {
+    long pixels() {
+      return (long) width * height;
+    }
+  }
+
+  /**
+   * Every check but the hash.
+   *
+   * @param withReader also read the header with the format's ImageIO reader and compare
+   */
+  Header inspect(byte[] bytes, boolean withReader) {
     if (bytes.length == 0) {
-      throw new UploadRejected(ErrorCode.MISSING_FILE, "the upload is empty");
+      throw new UploadRejected(ErrorCode.MISSING_FILE, "the image is empty (0 bytes)");
+    }
+    if (bytes.length > maxBytes) {
+      throw new UploadRejected(ErrorCode.PAYLOAD_TOO_LARGE, "the image has " + bytes.length + " bytes; at most "
+          + maxBytes + " are accepted");
     }
     ImageFormat format = ImageFormat.sniff(bytes).orElseThrow(() -> new UploadRejected(
         ErrorCode.UNSUPPORTED_MEDIA_TYPE, "not an image in an accepted format (JPEG, PNG, WebP, BMP)"));
-    int[] size = dimensions(format, bytes);
-    long pixels = (long) size[0] * size[1];
-    if (size[0] <= 0 || size[1] <= 0) {
-      throw new UploadRejected(ErrorCode.CORRUPT_IMAGE, "the image header declares no pixels");
+    long[] size = {-1, -1};
+    ContainerChecks.check(format, bytes, (width, height) -> {
+      if (width <= 0 || height <= 0) {
+        throw new UploadRejected(ErrorCode.CORRUPT_IMAGE, "the image header declares no pixels");
+      }
+      long pixels = width * height;
+      if (width > Integer.MAX_VALUE || height > Integer.MAX_VALUE || pixels > maxPixels) {
+        throw new UploadRejected(ErrorCode.IMAGE_TOO_LARGE, "the image has " + width + "x" + height + " = "
+            + pixels + " pixels; at most " + maxPixels + " are accepted");
+      }
+      size[0] = width;
+      size[1] = height;
+    });
+    if (size[0] < 0) {
+      throw new IllegalStateException("the " + format + " check reported no dimensions");
     }
-    if (pixels > maxPixels) {
-      throw new UploadRejected(ErrorCode.IMAGE_TOO_LARGE, "the image has " + size[0] + "x" + size[1] + " = "
-          + pixels + " pixels; at most " + maxPixels + " are accepted");
+    Header header = new Header(format, (int) size[0], (int) size[1]);
+    if (withReader) {
+      int[] read = readerDimensions(format, bytes);
+      if (read[0] != header.width() || read[1] != header.height()) {
+        throw new UploadRejected(ErrorCode.CORRUPT_IMAGE, "the " + format.wire() + " header is ambiguous: "
+            + header.width() + "x" + header.height() + " by its structure, " + read[0] + "x" + read[1] + " by its decoder");
+      }
     }
-    checkComplete(format, bytes);
-    return new ValidatedImage(format, size[0], size[1], sha256(bytes), bytes.length);
+    return header;
   }
 
-  private static int[] dimensions(ImageFormat format, byte[] bytes) {
-    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-      Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format.wire());
-      if (!readers.hasNext()) {
-        throw new UploadRejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, format.wire() + " images cannot be read here");
-      }
-      ImageReader reader = readers.next();
-      try {
-        reader.setInput(in, true, true);
-        return new int[] {reader.getWidth(0), reader.getHeight(0)};
-      } finally {
-        reader.dispose();
-      }
-    } catch (IOException | RuntimeException e) {
-      if (e instanceof UploadRejected r) {
-        throw r;
-      }
-      throw new UploadRejected(ErrorCode.CORRUPT_IMAGE, "the " + format.wire() + " header cannot be read: "
-          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
-    }
-  }
-
-  static void checkComplete(ImageFormat format, byte[] b) {
-    switch (format) {
-      case PNG -> checkPng(b);
-      case JPEG -> checkJpeg(b);
-      case BMP -> checkDeclaredLength(b, le32(b, 2), "BMP");
-      case WEBP -> checkDeclaredLength(b, le32(b, 4) + 8L, "WebP");
-      default -> throw new IllegalStateException(format.name());
+  private static int[] readerDimensions(ImageFormat format, byte[] bytes) {
+    ImageReader reader = reader(format);
+    try (ImageInputStream in = new GuardedImageInputStream(bytes, HEADER_BUDGET)) {
+      reader.setInput(in, true, true);
+      return new int[] {reader.getWidth(0), reader.getHeight(0)};
+    } catch (Exception | LinkageError | VirtualMachineError e) {
+      LOG.debug("the {} reader could not read a header the structure check passed", format, e);
+      throw new UploadRejected(ErrorCode.CORRUPT_IMAGE, "the " + format.wire() + " header cannot be read");
+    } finally {
+      reader.dispose();
     }
   }
 
-  private static void checkPng(byte[] b) {
-    int pos = 8;
-    boolean first = true;
-    CRC32 crc = new CRC32();
-    while (true) {
-      if (pos + 12 > b.length) {
-        throw corrupt("the PNG is truncated (no IEND chunk)");
-      }
-      long length = ByteBuffer.wrap(b, pos, 4).order(ByteOrder.BIG_ENDIAN).getInt() & 0xffffffffL;
-      if (length > b.length - pos - 12L) {
-        throw corrupt("the PNG is truncated (a chunk runs past the end of the file)");
-      }
-      String type = new String(b, pos + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
-      if (first && !type.equals("IHDR")) {
-        throw corrupt("the PNG does not start with IHDR");
-      }
-      first = false;
-      crc.reset();
-      crc.update(b, pos + 4, 4 + (int) length);
-      long declared = ByteBuffer.wrap(b, pos + 8 + (int) length, 4).order(ByteOrder.BIG_ENDIAN).getInt() & 0xffffffffL;
-      if (crc.getValue() != declared) {
-        throw corrupt("the PNG chunk " + type + " fails its CRC check");
-      }
-      pos += 12 + (int) length;
-      if (type.equals("IEND")) {
-        return;
-      }
+  /** A fresh reader of this format (readers are not thread-safe). */
+  static ImageReader reader(ImageFormat format) {
+    Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format.wire());
+    if (!readers.hasNext()) {
+      throw new UploadRejected(ErrorCode.UNSUPPORTED_MEDIA_TYPE, format.wire() + " images cannot be read here");
     }
-  }
-
-  private static void checkJpeg(byte[] b) {
-    int pos = 2;
-    while (true) {
-      if (pos + 4 > b.length) {
-        throw corrupt("the JPEG is truncated (no image data)");
-      }
-      if ((b[pos] & 0xff) != 0xFF) {
-        throw corrupt("the JPEG has a malformed segment at byte " + pos);
-      }
-      int marker = b[pos + 1] & 0xff;
-      if (marker == 0xFF) {
-        pos++; // fill byte
-        continue;
-      }
-      if (marker == 0xD9) {
-        throw corrupt("the JPEG ends before its image data");
-      }
-      if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
-        pos += 2;
-        continue;
-      }
-      int length = ((b[pos + 2] & 0xff) << 8) | (b[pos + 3] & 0xff);
-      if (length < 2 || pos + 2 + length > b.length) {
-        throw corrupt("the JPEG is truncated (a segment runs past the end of the file)");
-      }
-      if (marker == 0xDA) {
-        // entropy-coded data follows; a whole file has an end-of-image marker after it (cameras
-        // may append their own bytes after that, which is harmless)
-        for (int i = b.length - 2; i >= pos + 2 + length; i--) {
-          if ((b[i] & 0xff) == 0xFF && (b[i + 1] & 0xff) == 0xD9) {
-            return;
-          }
-        }
-        throw corrupt("the JPEG is truncated (no end-of-image marker)");
-      }
-      pos += 2 + length;
-    }
-  }
-
-  private static void checkDeclaredLength(byte[] b, long declared, String name) {
-    if (declared > b.length) {
-      throw corrupt("the " + name + " is truncated: its header declares " + declared + " bytes, "
-          + b.length + " arrived");
-    }
-  }
-
-  private static long le32(byte[] b, int pos) {
-    return ByteBuffer.wrap(b, pos, 4).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL;
-  }
-
-  private static UploadRejected corrupt(String message) {
-    return new UploadRejected(ErrorCode.CORRUPT_IMAGE, message);
+    return readers.next();
   }
 
   static String sha256(byte[] bytes) {

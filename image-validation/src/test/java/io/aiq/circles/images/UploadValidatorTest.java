@@ -84,4 +84,12 @@ class UploadValidatorTest {
     byte[] trailing = java.util.Arrays.copyOf(jpeg, jpeg.length + 100);
     assertThat(validator.validate(trailing).format()).isEqualTo(ImageFormat.JPEG);
   }
+
+  @Test
+  void the_byte_limit_of_the_configuration_applies_to_every_image() {
+    byte[] photo = TestImages.coinPhoto();
+    rejected(() -> new UploadValidator(photo.length - 1, 40_000_000).validate(photo), ErrorCode.PAYLOAD_TOO_LARGE);
+    assertThat(new UploadValidator(photo.length, 40_000_000).validate(photo).sizeBytes()).isEqualTo(photo.length);
+    rejected(() -> new UploadValidator(photo.length, 512 * 235).validate(photo), ErrorCode.IMAGE_TOO_LARGE);
+  }
 }
