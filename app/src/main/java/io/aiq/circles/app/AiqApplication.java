@@ -103,7 +103,7 @@ public final class AiqApplication {
     ClientGuards guards = new ClientGuards(config.apiKeys(), config.rateLimit());
     if (config.runs("inference")) {
       ready = ready.compose(v -> detectorLoaded).compose(loaded -> {
-        modelEndpoints = new ModelEndpoints(vertx, detector, config.inference().workerThreads());
+        modelEndpoints = new ModelEndpoints(vertx, detector, config.inference().workerThreads(), config.upload(), config.modelEndpoints());
         ops.add(router -> {
           router.route("/v1/*").handler(guards.rateLimit());
           router.route("/v2/models/*").handler(guards.rateLimit());

@@ -17,7 +17,7 @@ import java.util.Set;
 public record AppConfig(Set<String> roles, String detector, Http http, Upload upload, Kafka kafka,
                         Database database, Store store, Inference inference, Results results,
                         Sweeper sweeper, Cluster cluster, Model model, KServe kserve, long dummyDelayMs, List<String> apiKeys,
-                        RateLimit rateLimit, long shutdownTimeoutMs, JsonObject raw) {
+                        RateLimit rateLimit, long shutdownTimeoutMs, JsonObject raw, ModelEndpoints modelEndpoints) {
 
   public static final Set<String> ALL_ROLES = Set.of("gateway", "ingest", "inference", "results");
 
@@ -119,6 +119,24 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
   public record KServe(String url, String model, String protocol, long timeoutMs) {
   }
 
+  /**
+   * The inference role's KServe V1/V2 endpoints. Their images are checked as uploads are
+   * ({@link Upload#maxBytes()}, {@link Upload#maxPixels()}).
+   *
+   * @param maxImagesPerRequest images one request may carry (each costs its pixels decoded and a
+   *     model input of floats); beyond it, 413
+   * @param maxWaitingRequests requests held at once, from their body's arrival to their answer;
+   *     beyond it, 503 with Retry-After
+   */
+  public record ModelEndpoints(int maxImagesPerRequest, int maxWaitingRequests) {
+    public ModelEndpoints {
+      if (maxImagesPerRequest < 1 || maxWaitingRequests < 1) {
+        throw new ConfigException("model-endpoints.max-images-per-request and model-endpoints.max-waiting-requests "
+            + "must be at least 1, got " + maxImagesPerRequest + " and " + maxWaitingRequests);
+      }
+    }
+  }
+
   public static AppConfig from(JsonObject json) {
     Settings top = new Settings("", json);
     Settings http = Settings.of(json, "http");
@@ -167,7 +185,9 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
         new RateLimit(rl.doubleValue("requests-per-second"), rl.integer("burst"), rl.string("client-header").trim(),
             Arrays.stream(rl.string("trusted-proxies").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList()),
         top.longValue("shutdown-timeout-ms"),
-        json.copy());
+        json.copy(),
+        new ModelEndpoints(Settings.of(json, "model-endpoints").integer("max-images-per-request"),
+            Settings.of(json, "model-endpoints").integer("max-waiting-requests")));
   }
 
   private static String kserveProtocol(String p) {
