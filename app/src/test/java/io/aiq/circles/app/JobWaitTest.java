@@ -187,6 +187,7 @@ class JobWaitTest {
 
       assertThat(third.elapsedMillis()).isLessThan(1000);
       assertThat(third.response().statusCode()).isEqualTo(200);
+      assertThat(third.response().getHeader("Preference-Applied")).as("the wait was not granted").isNull();
       assertThat(third.job().getString("status")).isEqualTo("queued");
       assertThat(overBus.body().getString("status")).isEqualTo("queued");
       assertThat(overBus.headers().get(ResultsQueryVerticle.H_WAIT_APPLIED)).isEqualTo("false");

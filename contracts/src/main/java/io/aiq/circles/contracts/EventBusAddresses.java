@@ -27,6 +27,11 @@ public final class EventBusAddresses {
   public static final String H_WIDTH = "width";
   public static final String H_HEIGHT = "height";
   public static final String H_REPROCESS = "reprocess";
+  /**
+   * On a {@link #RESULTS_JOB} reply: {@code false} when the wait asked for was not granted (too many
+   * waiters), so the gateway does not answer {@code Preference-Applied}.
+   */
+  public static final String H_WAIT_APPLIED = "waitApplied";
 
   private EventBusAddresses() {
   }

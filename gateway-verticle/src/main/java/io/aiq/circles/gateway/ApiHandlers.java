@@ -70,7 +70,7 @@ final class ApiHandlers {
         })
         .compose(upload -> submit(upload, reprocess))
         .compose(reply -> waitSeconds > 0 && reply.getBoolean("newJob", false)
-            ? awaitJob(reply, waitSeconds) : Future.succeededFuture(new Answer(reply, null)))
+            ? awaitJob(reply, waitSeconds) : Future.succeededFuture(new Answer(reply, null, false)))
         .onComplete(ar -> {
           if (held[0] != null) {
             held[0].release();
@@ -95,7 +95,8 @@ final class ApiHandlers {
   private record Upload(ValidatedImage image, Buffer bytes) {
   }
 
-  private record Answer(JsonObject submission, JsonObject job) {
+  /** @param waitApplied the results role held the answer as asked (it may refuse: too many waiters) */
+  private record Answer(JsonObject submission, JsonObject job, boolean waitApplied) {
   }
 
   private Future<JsonObject> submit(Upload upload, boolean reprocess) {
@@ -109,7 +110,8 @@ final class ApiHandlers {
   }
 
   private Future<Answer> awaitJob(JsonObject submission, int waitSeconds) {
-    return requestJob(submission.getString("jobId"), waitSeconds).map(job -> new Answer(submission, job));
+    return requestJob(submission.getString("jobId"), waitSeconds)
+        .map(reply -> new Answer(submission, reply.body(), waitApplied(reply)));
   }
 
   private void respondToUpload(RoutingContext ctx, Answer answer, int waitSeconds) {
@@ -118,7 +120,7 @@ final class ApiHandlers {
     String imageId = s.getString("imageId");
     JsonObject links = ApiLinks.forJob(jobId, imageId);
     ctx.response().putHeader("Location", ApiLinks.job(jobId));
-    if (waitSeconds > 0) {
+    if (waitSeconds > 0 && answer.waitApplied()) {
       ctx.response().putHeader("Preference-Applied", "wait=" + waitSeconds);
     }
     if (!s.getBoolean("newJob", false)) {
@@ -154,19 +156,23 @@ final class ApiHandlers {
       return;
     }
     int wait = preferredWait(ctx);
-    requestJob(jobId, wait).onSuccess(job -> {
-      if (wait > 0) {
+    requestJob(jobId, wait).onSuccess(reply -> {
+      if (wait > 0 && waitApplied(reply)) {
         ctx.response().putHeader("Preference-Applied", "wait=" + wait);
       }
-      ApiResponses.json(ctx, 200, job);
+      ApiResponses.json(ctx, 200, reply.body());
     }).onFailure(e -> ApiResponses.failure(ctx, e));
   }
 
-  private Future<JsonObject> requestJob(String jobId, int waitSeconds) {
+  private static boolean waitApplied(Message<JsonObject> reply) {
+    return !"false".equals(reply.headers().get(H_WAIT_APPLIED));
+  }
+
+  private Future<Message<JsonObject>> requestJob(String jobId, int waitSeconds) {
     long waitMillis = waitSeconds * 1000L;
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(http.backendTimeoutMs() + waitMillis);
     return vertx.eventBus().<JsonObject>request(RESULTS_JOB,
-        new JsonObject().put("jobId", jobId).put("waitMillis", waitMillis), options).map(Message::body);
+        new JsonObject().put("jobId", jobId).put("waitMillis", waitMillis), options);
   }
 
   void image(RoutingContext ctx) {

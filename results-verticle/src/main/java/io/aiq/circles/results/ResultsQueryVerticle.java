@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
 public final class ResultsQueryVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ResultsQueryVerticle.class);
   /** Reply header of {@code RESULTS_JOB}: {@code false} when the requested wait was not applied. */
-  public static final String H_WAIT_APPLIED = "waitApplied";
+  public static final String H_WAIT_APPLIED = io.aiq.circles.contracts.EventBusAddresses.H_WAIT_APPLIED;
   /** The waiters' slow re-check of jobs no notification woke, against lost notifications. */
   static final long SWEEP_MS = 2000;
 
