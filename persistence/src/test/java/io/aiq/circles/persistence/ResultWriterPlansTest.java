@@ -68,14 +68,37 @@ class ResultWriterPlansTest {
       }
       fillWithQueuedJobs(s);
 
-      assertThat(plan(s, "control", "(" + UNKNOWN_JOB + ")").indexes())
-          .as("the trap this test sets: a status condition that implies the partial index's predicate")
-          .contains("jobs_pending");
       for (Statement_ st : writer) {
         Plan p = plan(s, st.name(), call(UNKNOWN_JOB, st));
         assertThat(p.indexes()).as(st.name()).containsOnly("jobs_pkey");
         assertThat(p.rowsVisited()).as(st.name() + ": rows read to find one job").isLessThanOrEqualTo(1);
       }
+
+      // Whether the planner walks jobs_pending above depends on how it breaks a tie of estimates;
+      // whether it can is decided by the text alone. Without the primary key and with sequential
+      // scans priced out, a statement uses jobs_pending exactly when it may.
+      assertThat(usableIndexes(s, "control", "(" + UNKNOWN_JOB + ")"))
+          .as("a status condition that implies the partial index's predicate").contains("jobs_pending");
+      for (Statement_ st : writer) {
+        assertThat(usableIndexes(s, st.name(), call(UNKNOWN_JOB, st))).as(st.name()).doesNotContain("jobs_pending");
+      }
+    }
+  }
+
+  /** The indexes a statement's plan uses with jobs_pkey dropped and sequential scans off (rolled back). */
+  private static List<String> usableIndexes(Statement s, String name, String args) throws Exception {
+    s.execute("BEGIN");
+    try {
+      s.execute("ALTER TABLE jobs DROP CONSTRAINT jobs_pkey CASCADE");
+      s.execute("SET LOCAL enable_seqscan = off");
+      try (ResultSet rs = s.executeQuery("EXPLAIN (FORMAT JSON) EXECUTE " + name + args)) {
+        rs.next();
+        List<String> indexes = new ArrayList<>();
+        walk(new JsonArray(rs.getString(1)).getJsonObject(0).getJsonObject("Plan"), indexes, new long[1]);
+        return indexes;
+      }
+    } finally {
+      s.execute("ROLLBACK");
     }
   }
 
