@@ -93,10 +93,10 @@ public final class Bench implements Callable<Integer> {
         + pipeline.cpu.perJob(), "");
     row(t, "… inside the service, by thread group", pipeline.cpu.servicePerJob(), "");
     row(t, "efficiency this machine allows at that CPU per job (every core busy)",
-        fmt("%.2f", PipelineBenchmark.efficiencyCeiling(m.bestThroughput(), pipeline.cpu)), "");
-    row(t, fmt("(c) accept latency p50 / p95 / p99 at %.1f uploads/s", p.halfRate()), PipelineBenchmark.p3(p.acceptMs())
+        fmt("%.2f", Stats.efficiencyCeiling(m.bestThroughput(), pipeline.cpu)), "");
+    row(t, fmt("(c) accept latency p50 / p95 / p99 at %.1f uploads/s", p.halfRate()), Stats.p3(p.acceptMs())
         + " ms", "p99 ≤ 50 ms");
-    row(t, "(c) completion latency p50 / p95 / p99 (submitted → finished)", PipelineBenchmark.p3(p.completionMs()) + " ms",
+    row(t, "(c) completion latency p50 / p95 / p99 (submitted → finished)", Stats.p3(p.completionMs()) + " ms",
         "p99 ≤ 1,000 ms");
     row(t, "(d) cold start to /health/ready", fmt("%.2f s", p.coldStartSeconds()), "≤ 5 s");
     row(t, "(e) RSS under load", p.rssUnderLoadMiB() + " MiB", "≤ 1,024 MiB");
@@ -107,8 +107,8 @@ public final class Bench implements Callable<Integer> {
       row(t, "(e) … of which", pipeline.soakGrowth, "");
     }
     row(t, "(f) one job's time, medians: accept / queue wait / decode + inference / results + persist",
-        fmt("%.0f / %.0f / %.0f / %.0f ms", PipelineBenchmark.pct(p.acceptMs(), 0.5), PipelineBenchmark.pct(p.queueMs(), 0.5),
-            PipelineBenchmark.pct(p.inferenceMs(), 0.5), PipelineBenchmark.pct(p.persistMs(), 0.5)), "");
+        fmt("%.0f / %.0f / %.0f / %.0f ms", Stats.pct(p.acceptMs(), 0.5), Stats.pct(p.queueMs(), 0.5),
+            Stats.pct(p.inferenceMs(), 0.5), Stats.pct(p.persistMs(), 0.5)), "");
     row(t, "failed requests", String.valueOf(p.failed()), "0");
     t.append(String.format(Locale.ROOT, "%nCommand: `just bench` (phases of %d s, soak of %,d images; the service runs "
         + "with -Xmx512m, one JVM, all roles, default settings; %d s of warm-up load).%n", seconds, soak, warmup));

@@ -47,6 +47,6 @@ class CpuSharesTest {
     CpuShares.Phase phase = new CpuShares.Phase(from, to, 50);
 
     // a bare model at 100 images/s needs 10 ms × cores an image: half of each job's CPU
-    assertThat(PipelineBenchmark.efficiencyCeiling(100, phase)).isCloseTo(0.5, within(1e-9));
+    assertThat(Stats.efficiencyCeiling(100, phase)).isCloseTo(0.5, within(1e-9));
   }
 }
