@@ -1,8 +1,8 @@
 package io.aiq.circles.inference;
 
 import io.aiq.circles.contracts.Detection;
-import io.aiq.circles.contracts.Topics;
 import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.contracts.config.Role;
 import io.aiq.circles.contracts.events.DetectionFailed;
 import io.aiq.circles.contracts.events.DetectionStarted;
 import io.aiq.circles.contracts.events.DetectionsCompleted;
@@ -11,23 +11,17 @@ import io.aiq.circles.contracts.events.InvalidEventException;
 import io.aiq.circles.messaging.Backoff;
 import io.aiq.circles.messaging.CloudEventHeaders;
 import io.aiq.circles.messaging.ConsumerLoop;
-import io.aiq.circles.messaging.EventPublisher;
-import io.aiq.circles.messaging.KafkaClients;
-import io.aiq.circles.messaging.KafkaMetrics;
-import io.aiq.circles.messaging.Outages;
+import io.aiq.circles.messaging.ConsumerVerticle;
 import io.aiq.circles.persistence.ImageStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,68 +36,58 @@ import org.slf4j.LoggerFactory;
  * batchmates'. Offsets are committed only after every output of the batch was acknowledged by the
  * broker; if any was not, the batch runs again (the results role absorbs the repeats).
  */
-public final class InferenceVerticle extends VerticleBase {
+public final class InferenceVerticle extends ConsumerVerticle {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
-  static final String ROLE = "inference";
 
-  private final AppConfig config;
   private final Detector detector;
-  private final MeterRegistry registry;
-  private Topics topics;
   private ImageStore store;
-  private EventPublisher publisher;
   private WorkerExecutor executor;
-  private ConsumerLoop loop;
-  private AutoCloseable consumerMetrics;
 
   public InferenceVerticle(AppConfig config, Detector detector, MeterRegistry registry) {
-    this.config = config;
+    super(config, registry, Role.INFERENCE.wire());
     this.detector = detector;
-    this.registry = registry;
   }
 
   @Override
-  public Future<?> start() {
-    topics = config.kafka().topics();
+  protected List<String> subscriptions() {
+    return List.of(topics.imagesSubmitted());
+  }
+
+  @Override
+  protected int maxPollRecords() {
+    return config.inference().batchSize();
+  }
+
+  @Override
+  protected Backoff backoff() {
+    return new Backoff(config.inference().retryBackoffMs(), config.inference().retryBackoffMaxMs());
+  }
+
+  @Override
+  protected Future<Void> setUp() {
     store = new ImageStore(vertx, config.store().root());
-    String clientId = "aiq-inference-" + UUID.randomUUID().toString().substring(0, 8);
-    publisher = new EventPublisher(KafkaClients.producer(vertx, config.kafka(), clientId), "/aiq-circles/inference");
     executor = vertx.createSharedWorkerExecutor("aiq-inference", config.inference().workerThreads(),
         10, TimeUnit.MINUTES);
-    KafkaConsumer<String, Buffer> consumer = KafkaClients.consumer(vertx, config.kafka(),
-        config.kafka().group(ROLE), clientId, config.inference().batchSize());
-    consumerMetrics = KafkaMetrics.bind(consumer, registry, ROLE);
-    loop = new ConsumerLoop(vertx, consumer, List.of(topics.imagesSubmitted()), config.kafka().pollTimeout(),
-        this::handle, new Backoff(config.inference().retryBackoffMs(), 10_000),
-        new ConsumerLoop.RetryPolicy(config.kafka().maxRecordAttempts(), Outages::isKafkaOutage), this::giveUp, ROLE)
-        .withBatchWindow(config.inference().batchSize(), Duration.ofMillis(config.inference().batchWaitMs()));
-    return loop.start();
+    return Future.succeededFuture();
   }
 
   @Override
-  public Future<?> stop() {
-    return loop.stop().eventually(this::release);
+  protected ConsumerLoop configure(ConsumerLoop loop) {
+    return loop.withBatchWindow(config.inference().batchSize(), Duration.ofMillis(config.inference().batchWaitMs()));
   }
 
-  /** Stops consuming at once, without committing the batch in hand, as a crash would (for tests). */
-  public Future<Void> abort() {
-    return loop.abort().eventually(this::release);
-  }
-
-  private Future<Void> release() {
-    try {
-      consumerMetrics.close();
-    } catch (Exception e) {
-      LOG.debug("closing consumer metrics: {}", e.toString());
+  @Override
+  protected void tearDown() {
+    if (executor != null) {
+      executor.close();
     }
-    executor.close();
-    return publisher.close();
   }
 
   private record Work(KafkaConsumerRecord<String, Buffer> record, ImageSubmitted event, String traceparent) {
   }
 
-  Future<ConsumerLoop.Handled> handle(List<KafkaConsumerRecord<String, Buffer>> records) {
+  @Override
+  protected Future<ConsumerLoop.Handled> handle(List<KafkaConsumerRecord<String, Buffer>> records) {
     List<Future<?>> acks = new ArrayList<>();
     List<Work> work = new ArrayList<>();
     for (KafkaConsumerRecord<String, Buffer> r : records) {
@@ -111,11 +95,8 @@ public final class InferenceVerticle extends VerticleBase {
         work.add(new Work(r, ImageSubmitted.fromJson(r.value()),
             CloudEventHeaders.childOf(CloudEventHeaders.get(r, CloudEventHeaders.TRACEPARENT))));
       } catch (InvalidEventException e) {
-        LOG.warn("dead-lettering an unreadable ImageSubmitted at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(),
-            e.getMessage());
-        acks.add(publisher.deadLetter(topics.deadLetter(), r, config.kafka().group(ROLE), "invalid_event",
-            e.getMessage(), 1));
-        count("invalid_event");
+        acks.add(deadLetter(r, InvalidEventException.REASON, e.getMessage(), 1));
+        count(InvalidEventException.REASON);
       }
     }
     Instant now = Instant.now();
@@ -146,25 +127,20 @@ public final class InferenceVerticle extends VerticleBase {
         .map(v -> ConsumerLoop.Handled.all(records));
   }
 
-  /**
-   * A record that failed {@code kafka.max-record-attempts} times: its job ends failed and the record
-   * is kept in the dead-letter topic. Both must be acknowledged before the partition moves on.
-   */
-  private Future<?> giveUp(KafkaConsumerRecord<String, Buffer> record, Throwable cause, int attempts) {
+  /** A record given up after {@code kafka.max-record-attempts}: its job ends failed. */
+  @Override
+  protected Future<?> failJob(KafkaConsumerRecord<String, Buffer> record, int attempts) {
     count(DetectionFailed.PROCESSING_FAILED);
-    String message = "gave up after " + attempts + " attempts: " + cause.getClass().getSimpleName();
-    Future<?> dead = publisher.deadLetter(topics.deadLetter(), record, config.kafka().group(ROLE),
-        DetectionFailed.PROCESSING_FAILED, message, attempts);
     ImageSubmitted ev;
     try {
       ev = ImageSubmitted.fromJson(record.value());
     } catch (InvalidEventException e) {
-      return dead;
+      return Future.succeededFuture();
     }
-    return Future.all(dead, publisher.publish(topics.detectionsFailed(), ev.imageId(), DetectionFailed.TYPE,
+    return publisher.publish(topics.detectionsFailed(), ev.imageId(), DetectionFailed.TYPE,
         new DetectionFailed(ev.jobId(), ev.imageId(), DetectionFailed.PROCESSING_FAILED,
             "the job could not be processed (" + attempts + " attempts)", Instant.now()).toJson(),
-        CloudEventHeaders.childOf(CloudEventHeaders.get(record, CloudEventHeaders.TRACEPARENT))));
+        CloudEventHeaders.childOf(CloudEventHeaders.get(record, CloudEventHeaders.TRACEPARENT)));
   }
 
   /**
@@ -227,8 +203,7 @@ public final class InferenceVerticle extends VerticleBase {
     // a poison input (undecodable pixels, a missing blob, a model that failed on it repeatedly): the
     // job is failed, and the record is kept in the dead-letter topic for an operator to inspect and replay
     int attempts = DetectionFailed.MODEL_ERROR.equals(outcome.reason()) ? config.inference().maxAttempts() : 1;
-    return Future.all(failed, publisher.deadLetter(topics.deadLetter(), w.record(), config.kafka().group(ROLE),
-        outcome.reason(), outcome.message(), attempts));
+    return Future.all(failed, deadLetter(w.record(), outcome.reason(), outcome.message(), attempts));
   }
 
   private void count(String outcome) {

@@ -5,7 +5,8 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.LinkedHashSet;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -14,12 +15,11 @@ import java.util.Set;
  * The whole configuration, read once at start-up from defaults, a YAML file and the environment (see
  * {@link ConfigLoader}), then handed to each verticle's constructor as the sections it needs.
  */
-public record AppConfig(Set<String> roles, String detector, Http http, Upload upload, Kafka kafka,
+public record AppConfig(Set<Role> roles, String detector, Http http, Upload upload, Kafka kafka,
                         Database database, Store store, Inference inference, Results results,
                         Sweeper sweeper, Cluster cluster, Model model, KServe kserve, long dummyDelayMs, List<String> apiKeys,
                         RateLimit rateLimit, long shutdownTimeoutMs, JsonObject raw, ModelEndpoints modelEndpoints) {
 
-  public static final Set<String> ALL_ROLES = Set.of("gateway", "ingest", "inference", "results");
 
   /**
    * @param maxWaiters requests held by {@code Prefer: wait} at once in this process; beyond it a request
@@ -87,7 +87,7 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
    *     one publishes and commits a batch, another's images are in the model
    */
   public record Inference(int batchSize, long batchWaitMs, int workerThreads, int consumers, int maxAttempts,
-                          long retryBackoffMs) {
+                          long retryBackoffMs, long retryBackoffMaxMs) {
     public Inference {
       if (consumers < 1 || workerThreads < 1 || batchSize < 1) {
         throw new ConfigException("inference.batch-size, inference.worker-threads and inference.consumers must be at "
@@ -169,7 +169,7 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
         new Store(Path.of(store.string("root"))),
         new Inference(inf.integer("batch-size"), inf.longValue("batch-wait-ms"), inf.integer("worker-threads"), inf.integer("consumers"),
             inf.integer("max-attempts"),
-            inf.longValue("retry-backoff-ms")),
+            inf.longValue("retry-backoff-ms"), inf.longValue("retry-backoff-max-ms")),
         new Results(res.integer("batch-size"), res.longValue("retry-backoff-ms"),
             res.longValue("retry-backoff-max-ms")),
         new Sweeper(sw.bool("enabled"), sw.longValue("interval-ms"), sw.longValue("queued-timeout-ms"),
@@ -198,26 +198,25 @@ public record AppConfig(Set<String> roles, String detector, Http http, Upload up
     return v;
   }
 
-  static Set<String> parseRoles(String roles) {
-    Set<String> out = new LinkedHashSet<>();
-    Arrays.stream(roles.split(",")).map(String::trim).filter(s -> !s.isEmpty())
-        .map(s -> s.toLowerCase(Locale.ROOT)).forEach(out::add);
-    if (out.contains("all")) {
-      out.remove("all");
-      out.addAll(ALL_ROLES);
-    }
-    for (String r : out) {
-      if (!ALL_ROLES.contains(r)) {
-        throw new ConfigException("roles: unknown role '" + r + "' (known: gateway, ingest, inference, results)");
+  static Set<Role> parseRoles(String roles) {
+    Set<Role> out = EnumSet.noneOf(Role.class);
+    for (String name : roles.split(",")) {
+      if (name.isBlank()) {
+        continue;
+      }
+      if (name.trim().equalsIgnoreCase("all")) {
+        out.addAll(EnumSet.allOf(Role.class));
+      } else {
+        out.add(Role.parse(name));
       }
     }
     if (out.isEmpty()) {
       throw new ConfigException("roles: at least one role must be named");
     }
-    return Set.copyOf(out);
+    return Collections.unmodifiableSet(out);
   }
 
-  public boolean runs(String role) {
+  public boolean runs(Role role) {
     return roles.contains(role);
   }
 }

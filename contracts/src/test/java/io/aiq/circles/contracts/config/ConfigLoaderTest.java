@@ -25,7 +25,7 @@ class ConfigLoaderTest {
   void the_defaults_run_every_role_with_the_shipped_model_on_local_services(Vertx vertx) throws Exception {
     AppConfig c = load(vertx, Map.of(), null);
 
-    assertThat(c.roles()).containsExactlyInAnyOrder("gateway", "ingest", "inference", "results");
+    assertThat(c.roles()).containsExactlyInAnyOrder(Role.GATEWAY, Role.INGEST, Role.INFERENCE, Role.RESULTS);
     assertThat(c.detector()).isEqualTo("tensorflow");
     assertThat(c.model().path()).hasToString("models/circles");
     assertThat(c.http().port()).isEqualTo(8080);
@@ -46,7 +46,7 @@ class ConfigLoaderTest {
     assertThat(c.http().port()).isEqualTo(9999);
     assertThat(c.upload().maxBytes()).isEqualTo(1234);
     assertThat(c.kafka().bootstrap()).isEqualTo("kafka:29092");
-    assertThat(c.roles()).containsExactly("inference");
+    assertThat(c.roles()).containsExactly(Role.INFERENCE);
     assertThat(c.sweeper().enabled()).isFalse();
     assertThat(c.database().url()).isEqualTo("postgresql://u:p@db:5433/x");
   }
@@ -109,7 +109,7 @@ class ConfigLoaderTest {
 
   @Test
   void all_names_every_role() {
-    assertThat(AppConfig.parseRoles("all")).containsExactlyInAnyOrder("gateway", "ingest", "inference", "results");
-    assertThat(AppConfig.parseRoles(" Gateway , results ")).containsExactlyInAnyOrder("gateway", "results");
+    assertThat(AppConfig.parseRoles("all")).containsExactlyInAnyOrder(Role.GATEWAY, Role.INGEST, Role.INFERENCE, Role.RESULTS);
+    assertThat(AppConfig.parseRoles(" Gateway , results ")).containsExactlyInAnyOrder(Role.GATEWAY, Role.RESULTS);
   }
 }
