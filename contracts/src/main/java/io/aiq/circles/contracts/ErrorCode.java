@@ -1,5 +1,6 @@
 package io.aiq.circles.contracts;
 
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
@@ -46,9 +47,20 @@ public enum ErrorCode {
     return new JsonObject().put("error", new JsonObject().put("code", code).put("message", message));
   }
 
-  /** The failure message carried over the event bus: "code: message". */
-  public String failureMessage(String message) {
-    return code + ": " + message;
+  /**
+   * Fails an event-bus request with this code and a message for the client: the reply's failure
+   * code is the HTTP status, its message {@code {"code", "message"}} as JSON, which
+   * {@link #fromFailure} reads back. The one encoding of errors between roles.
+   */
+  public ReplyException asReply(String message) {
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, status,
+        new JsonObject().put("code", code).put("message", message).encode());
+  }
+
+  /** Answers a request with this error (see {@link #asReply}). */
+  public void fail(Message<?> request, String message) {
+    ReplyException e = asReply(message);
+    request.fail(e.failureCode(), e.getMessage());
   }
 
   /** The code of an HTTP status that no handler chose a code for: the framework's own errors. */
@@ -70,22 +82,32 @@ public enum ErrorCode {
     return INTERNAL;
   }
 
-  /** A failed event-bus request, as the API error it stands for. */
+  /**
+   * A failure, as the API error it stands for: a request answered with {@link #asReply}, a role
+   * that is away or too slow (503), an {@link ApiException}. Anything else is a fault of ours, and a
+   * client learns no more of it than "internal error" (the log has the rest).
+   */
   public static ApiFailure fromFailure(Throwable failure) {
+    if (failure instanceof ApiException a) {
+      return new ApiFailure(a.code(), a.getMessage());
+    }
     if (failure instanceof ReplyException re) {
       if (re.failureType() == ReplyFailure.TIMEOUT || re.failureType() == ReplyFailure.NO_HANDLERS) {
         return new ApiFailure(UNAVAILABLE, "the " + (re.failureType() == ReplyFailure.TIMEOUT
             ? "backend did not answer in time" : "backend role is not running"));
       }
-      String msg = re.getMessage() == null ? "" : re.getMessage();
-      int sep = msg.indexOf(": ");
-      if (sep > 0) {
-        ErrorCode code = fromCode(msg.substring(0, sep));
-        return new ApiFailure(code, msg.substring(sep + 2));
+      try {
+        JsonObject error = new JsonObject(re.getMessage() == null ? "" : re.getMessage());
+        String code = error.getString("code");
+        String message = error.getString("message");
+        if (code != null && message != null) {
+          return new ApiFailure(fromCode(code), message);
+        }
+      } catch (RuntimeException notOurs) {
+        // a failure some handler raised without asReply: a fault, below
       }
-      return new ApiFailure(INTERNAL, msg);
     }
-    return new ApiFailure(INTERNAL, failure.getMessage() == null ? failure.toString() : failure.getMessage());
+    return new ApiFailure(INTERNAL, "internal error");
   }
 
   /** An error code with the message a client reads. */

@@ -4,7 +4,13 @@ import static io.aiq.circles.contracts.EventBusAddresses.*;
 
 import io.aiq.circles.contracts.ApiLinks;
 import io.aiq.circles.contracts.ErrorCode;
-import io.aiq.circles.contracts.UploadBytesCodec;
+import io.aiq.circles.contracts.JobStatus;
+import io.aiq.circles.contracts.messages.ImageQuery;
+import io.aiq.circles.contracts.messages.ImagesQuery;
+import io.aiq.circles.contracts.messages.JobQuery;
+import io.aiq.circles.contracts.messages.ObjectQuery;
+import io.aiq.circles.contracts.messages.SubmitImage;
+import io.aiq.circles.contracts.messages.Submission;
 import io.aiq.circles.contracts.config.AppConfig;
 import io.aiq.circles.images.UploadRejected;
 import io.aiq.circles.images.UploadValidator;
@@ -69,8 +75,8 @@ final class ApiHandlers {
           return vertx.executeBlocking(() -> new Upload(validator.validate(body.bytes()), body.buffer()), false);
         })
         .compose(upload -> submit(upload, reprocess))
-        .compose(reply -> waitSeconds > 0 && reply.getBoolean("newJob", false)
-            ? awaitJob(reply, waitSeconds) : Future.succeededFuture(new Answer(reply, null, false)))
+        .compose(submission -> waitSeconds > 0 && submission.newJob()
+            ? awaitJob(submission, waitSeconds) : Future.succeededFuture(new Answer(submission, null, false)))
         .onComplete(ar -> {
           if (held[0] != null) {
             held[0].release();
@@ -96,49 +102,47 @@ final class ApiHandlers {
   }
 
   /** @param waitApplied the results role held the answer as asked (it may refuse: too many waiters) */
-  private record Answer(JsonObject submission, JsonObject job, boolean waitApplied) {
+  private record Answer(Submission submission, JsonObject job, boolean waitApplied) {
   }
 
-  private Future<JsonObject> submit(Upload upload, boolean reprocess) {
+  private Future<Submission> submit(Upload upload, boolean reprocess) {
     ValidatedImage img = upload.image();
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(http.backendTimeoutMs()).setCodecName(UploadBytesCodec.NAME)
-        .addHeader(H_IMAGE_ID, img.sha256()).addHeader(H_FORMAT, img.format().wire())
-        .addHeader(H_CONTENT_TYPE, img.format().contentType()).addHeader(H_WIDTH, String.valueOf(img.width()))
-        .addHeader(H_HEIGHT, String.valueOf(img.height())).addHeader(H_REPROCESS, String.valueOf(reprocess));
-    return vertx.eventBus().<JsonObject>request(INGEST_SUBMIT, upload.bytes(), options)
-        .map(Message::body);
+    SubmitImage message = new SubmitImage(img.sha256(), img.format().wire(), img.format().contentType(), img.width(),
+        img.height(), reprocess, upload.bytes());
+    return vertx.eventBus().<JsonObject>request(INGEST_SUBMIT, message.bytes(), message.options(http.backendTimeoutMs()))
+        .map(reply -> Submission.fromJson(reply.body()));
   }
 
-  private Future<Answer> awaitJob(JsonObject submission, int waitSeconds) {
-    return requestJob(submission.getString("jobId"), waitSeconds)
+  private Future<Answer> awaitJob(Submission submission, int waitSeconds) {
+    return requestJob(submission.jobId(), waitSeconds)
         .map(reply -> new Answer(submission, reply.body(), waitApplied(reply)));
   }
 
   private void respondToUpload(RoutingContext ctx, Answer answer, int waitSeconds) {
-    JsonObject s = answer.submission();
-    String jobId = s.getString("jobId");
-    String imageId = s.getString("imageId");
+    Submission s = answer.submission();
+    String jobId = s.jobId();
+    String imageId = s.imageId();
     JsonObject links = ApiLinks.forJob(jobId, imageId);
     ctx.response().putHeader("Location", ApiLinks.job(jobId));
     if (waitSeconds > 0 && answer.waitApplied()) {
       ctx.response().putHeader("Preference-Applied", "wait=" + waitSeconds);
     }
-    if (!s.getBoolean("newJob", false)) {
+    if (!s.newJob()) {
       count("duplicate", null);
       JsonObject body = ErrorCode.DUPLICATE_IMAGE.body("this image was uploaded before; its latest job is "
           + jobId + " (add ?reprocess=true to run inference again)")
-          .put("jobId", jobId).put("imageId", imageId).put("status", s.getString("status")).put("links", links);
+          .put("jobId", jobId).put("imageId", imageId).put("status", s.status().wire()).put("links", links);
       ApiResponses.json(ctx, 409, body);
       return;
     }
     count("accepted", null);
     JsonObject job = answer.job();
-    if (job != null && ("succeeded".equals(job.getString("status")) || "failed".equals(job.getString("status")))) {
+    if (job != null && JobStatus.fromWire(job.getString("status")).terminal()) {
       ApiResponses.json(ctx, 200, job);
       return;
     }
     JsonObject body = new JsonObject().put("jobId", jobId).put("imageId", imageId)
-        .put("status", job != null ? job.getString("status") : s.getString("status")).put("links", links);
+        .put("status", job != null ? job.getString("status") : s.status().wire()).put("links", links);
     ApiResponses.json(ctx, 202, body);
   }
 
@@ -171,8 +175,7 @@ final class ApiHandlers {
   private Future<Message<JsonObject>> requestJob(String jobId, int waitSeconds) {
     long waitMillis = waitSeconds * 1000L;
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(http.backendTimeoutMs() + waitMillis);
-    return vertx.eventBus().<JsonObject>request(RESULTS_JOB,
-        new JsonObject().put("jobId", jobId).put("waitMillis", waitMillis), options);
+    return vertx.eventBus().<JsonObject>request(RESULTS_JOB, new JobQuery(jobId, waitMillis).toJson(), options);
   }
 
   void image(RoutingContext ctx) {
@@ -180,7 +183,7 @@ final class ApiHandlers {
     if (!validImageId(ctx, imageId)) {
       return;
     }
-    relay(ctx, RESULTS_IMAGE, new JsonObject().put("imageId", imageId));
+    relay(ctx, RESULTS_IMAGE, new ImageQuery(imageId).toJson());
   }
 
   void objects(RoutingContext ctx) {
@@ -188,7 +191,7 @@ final class ApiHandlers {
     if (!validImageId(ctx, imageId)) {
       return;
     }
-    relay(ctx, RESULTS_OBJECTS, new JsonObject().put("imageId", imageId));
+    relay(ctx, RESULTS_OBJECTS, new ImageQuery(imageId).toJson());
   }
 
   void object(RoutingContext ctx) {
@@ -201,7 +204,7 @@ final class ApiHandlers {
       ApiResponses.error(ctx, ErrorCode.INVALID_ID, "object ids are whole numbers from 0");
       return;
     }
-    relay(ctx, RESULTS_OBJECT, new JsonObject().put("imageId", imageId).put("objectId", Integer.parseInt(objectId)));
+    relay(ctx, RESULTS_OBJECT, new ObjectQuery(imageId, Integer.parseInt(objectId)).toJson());
   }
 
   void images(RoutingContext ctx) {
@@ -214,12 +217,7 @@ final class ApiHandlers {
       }
       limit = Integer.parseInt(limitParam);
     }
-    JsonObject query = new JsonObject().put("limit", limit);
-    String cursor = ctx.request().getParam("cursor");
-    if (cursor != null) {
-      query.put("cursor", cursor);
-    }
-    relay(ctx, RESULTS_IMAGES, query);
+    relay(ctx, RESULTS_IMAGES, new ImagesQuery(limit, ctx.request().getParam("cursor")).toJson());
   }
 
   private void relay(RoutingContext ctx, String address, JsonObject query) {

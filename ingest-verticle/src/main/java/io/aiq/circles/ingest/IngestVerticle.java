@@ -1,10 +1,11 @@
 package io.aiq.circles.ingest;
 
-import static io.aiq.circles.contracts.EventBusAddresses.*;
+import static io.aiq.circles.contracts.EventBusAddresses.INGEST_SUBMIT;
 
 import io.aiq.circles.contracts.ErrorCode;
 import io.aiq.circles.contracts.config.AppConfig;
 import io.aiq.circles.contracts.events.ImageSubmitted;
+import io.aiq.circles.contracts.messages.SubmitImage;
 import io.aiq.circles.messaging.CloudEventHeaders;
 import io.aiq.circles.messaging.EventPublisher;
 import io.aiq.circles.messaging.KafkaClients;
@@ -15,12 +16,10 @@ import io.aiq.circles.persistence.SubmissionRepository;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -74,27 +73,24 @@ public final class IngestVerticle extends VerticleBase {
 
   private void submit(Message<Buffer> message) {
     Timer.Sample sample = Timer.start(registry);
-    MultiMap h = message.headers();
-    String imageId = h.get(H_IMAGE_ID);
-    String format = h.get(H_FORMAT);
-    boolean reprocess = Boolean.parseBoolean(h.get(H_REPROCESS));
-    Buffer bytes = message.body();
-    store.put(imageId, extension(format), bytes)
+    SubmitImage upload = SubmitImage.fromMessage(message);
+    Buffer bytes = upload.bytes();
+    store.put(upload.imageId(), extension(upload.format()), bytes)
         .recover(e -> failure(ErrorCode.INTERNAL, "the image could not be stored", e))
-        .compose(ref -> repository.submit(new NewImage(imageId, ref, h.get(H_CONTENT_TYPE), format,
-            Integer.parseInt(h.get(H_WIDTH)), Integer.parseInt(h.get(H_HEIGHT)), bytes.length()), reprocess)
+        .compose(ref -> repository.submit(new NewImage(upload.imageId(), ref, upload.contentType(), upload.format(),
+            upload.width(), upload.height(), bytes.length()), upload.reprocess())
             .recover(e -> failure(ErrorCode.UNAVAILABLE, "the database is unavailable", e)))
         .compose(submission -> submission.newJob() ? publish(submission).map(submission)
             : Future.succeededFuture(submission))
         .onSuccess(s -> {
           sample.stop(registry.timer("aiq_ingest_seconds", "outcome", s.newJob() ? "queued" : "duplicate"));
-          message.reply(new JsonObject().put("jobId", s.jobId().toString()).put("imageId", s.imageId())
-              .put("status", s.status().wire()).put("newJob", s.newJob()).put("duplicate", s.duplicate()));
+          message.reply(new io.aiq.circles.contracts.messages.Submission(s.jobId().toString(), s.imageId(), s.status(),
+              s.newJob()).toJson());
         })
         .onFailure(e -> {
           sample.stop(registry.timer("aiq_ingest_seconds", "outcome", "failed"));
           ErrorCode.ApiFailure f = ErrorCode.fromFailure(e);
-          message.fail(f.code().status(), f.code().failureMessage(f.message()));
+          f.code().fail(message, f.message());
         });
   }
 
@@ -111,8 +107,7 @@ public final class IngestVerticle extends VerticleBase {
 
   private static <T> Future<T> failure(ErrorCode code, String message, Throwable cause) {
     LOG.warn("upload failed: {}: {}", message, cause.toString());
-    return Future.failedFuture(new io.vertx.core.eventbus.ReplyException(io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE,
-        code.status(), code.failureMessage(message)));
+    return Future.failedFuture(code.asReply(message));
   }
 
   static String extension(String format) {

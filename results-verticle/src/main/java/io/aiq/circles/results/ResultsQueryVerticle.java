@@ -4,6 +4,10 @@ import static io.aiq.circles.contracts.EventBusAddresses.*;
 
 import io.aiq.circles.contracts.ApiException;
 import io.aiq.circles.contracts.ErrorCode;
+import io.aiq.circles.contracts.messages.ImageQuery;
+import io.aiq.circles.contracts.messages.ImagesQuery;
+import io.aiq.circles.contracts.messages.JobQuery;
+import io.aiq.circles.contracts.messages.ObjectQuery;
 import io.aiq.circles.contracts.config.AppConfig;
 import io.aiq.circles.persistence.Database;
 import io.aiq.circles.persistence.ImageView;
@@ -100,10 +104,10 @@ public final class ResultsQueryVerticle extends VerticleBase {
       }
     }).onFailure(e -> {
       if (e instanceof ApiException a) {
-        msg.fail(a.code().status(), a.code().failureMessage(a.getMessage()));
+        a.code().fail(msg, a.getMessage());
       } else {
         LOG.warn("query failed: {}", e.toString());
-        msg.fail(503, ErrorCode.UNAVAILABLE.failureMessage("the database is unavailable"));
+        ErrorCode.UNAVAILABLE.fail(msg, "the database is unavailable");
       }
     });
   }
@@ -116,8 +120,9 @@ public final class ResultsQueryVerticle extends VerticleBase {
     UUID jobId;
     long waitMillis;
     try {
-      jobId = UUID.fromString(msg.body().getString("jobId"));
-      waitMillis = msg.body().getLong("waitMillis", 0L);
+      JobQuery query = JobQuery.fromJson(msg.body());
+      jobId = UUID.fromString(query.jobId());
+      waitMillis = query.waitMillis();
     } catch (RuntimeException e) {
       reply(msg, Future.failedFuture(new ApiException(ErrorCode.INVALID_ID, "job ids are UUIDs")), null);
       return;
@@ -143,18 +148,19 @@ public final class ResultsQueryVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> image(JsonObject q) {
-    return findImage(q.getString("imageId")).map(ResultViews::image);
+    return findImage(ImageQuery.fromJson(q).imageId()).map(ResultViews::image);
   }
 
   private Future<JsonObject> objects(JsonObject q) {
-    return findImage(q.getString("imageId")).compose(img -> img.resultJobId() == null
+    return findImage(ImageQuery.fromJson(q).imageId()).compose(img -> img.resultJobId() == null
         ? Future.succeededFuture(ResultViews.objects(img, List.of()))
         : repository.detections(img.resultJobId()).map(dets -> ResultViews.objects(img, dets)));
   }
 
   private Future<JsonObject> object(JsonObject q) {
-    int objectId = q.getInteger("objectId");
-    return findImage(q.getString("imageId")).compose(img -> {
+    ObjectQuery query = ObjectQuery.fromJson(q);
+    int objectId = query.objectId();
+    return findImage(query.imageId()).compose(img -> {
       if (img.resultJobId() == null) {
         return Future.failedFuture(new ApiException(ErrorCode.NOT_FOUND, "image " + img.imageId() + " has no results yet"));
       }
@@ -164,8 +170,9 @@ public final class ResultsQueryVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> images(JsonObject q) {
-    int limit = q.getInteger("limit");
-    long before = decodeCursor(q.getString("cursor"));
+    ImagesQuery query = ImagesQuery.fromJson(q);
+    int limit = query.limit();
+    long before = decodeCursor(query.cursor());
     return repository.images(before, limit + 1).map(page -> {
       JsonArray items = new JsonArray();
       page.stream().limit(limit).forEach(i -> items.add(ResultViews.image(i)));
