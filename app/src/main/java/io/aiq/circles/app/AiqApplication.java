@@ -2,6 +2,7 @@ package io.aiq.circles.app;
 
 import io.aiq.circles.contracts.UploadBytesCodec;
 import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.contracts.config.Role;
 import io.aiq.circles.gateway.Admission;
 import io.aiq.circles.gateway.GatewayVerticle;
 import io.aiq.circles.gateway.ClientGuards;
@@ -74,12 +75,12 @@ public final class AiqApplication {
     UploadBytesCodec.register(vertx.eventBus());
     liveness.register("event-loop", promise -> promise.complete(Status.OK()));
     readiness.register("roles", promise -> promise.complete(Status.OK(
-        new JsonObject().put("roles", new JsonArray(new ArrayList<>(config.roles()))))));
+        new JsonObject().put("roles", new JsonArray(new ArrayList<Object>(config.roles().stream().map(Role::wire).toList()))))));
     // The model loads (TensorFlow's native library, seconds on a first start) while the database,
     // the topics and the other roles come up, on a thread of its own: never on an event loop.
-    Future<Detector> detectorLoaded = config.runs("inference") ? loadDetector() : Future.succeededFuture();
-    boolean needsDatabase = config.runs("ingest") || config.runs("results");
-    boolean needsKafka = config.runs("ingest") || config.runs("inference") || config.runs("results");
+    Future<Detector> detectorLoaded = config.runs(Role.INFERENCE) ? loadDetector() : Future.succeededFuture();
+    boolean needsDatabase = config.runs(Role.INGEST) || config.runs(Role.RESULTS);
+    boolean needsKafka = config.runs(Role.INGEST) || config.runs(Role.INFERENCE) || config.runs(Role.RESULTS);
     Future<Void> ready = Future.succeededFuture();
     if (needsDatabase) {
       ready = ready.compose(v -> config.database().migrate()
@@ -95,22 +96,16 @@ public final class AiqApplication {
               ? TopicAdmin.ensureTopics(vertx, config.kafka()) : Future.<Void>succeededFuture())
           .onSuccess(v -> kafkaHealth = KafkaHealth.register(vertx, readiness, config.kafka()));
     }
-    if (config.runs("results")) {
+    if (config.runs(Role.RESULTS)) {
       ready = ready.compose(v -> deploy(new ResultsQueryVerticle(pool, config.database(), config.http().maxWaiters(), registry)))
           .compose(v -> deploy(new ResultsConsumerVerticle(config, pool, registry)));
     }
     OpsRoutes ops = new OpsRoutes(liveness, readiness, registry);
     ClientGuards guards = new ClientGuards(config.apiKeys(), config.rateLimit());
-    if (config.runs("inference")) {
+    if (config.runs(Role.INFERENCE)) {
       ready = ready.compose(v -> detectorLoaded).compose(loaded -> {
         modelEndpoints = new ModelEndpoints(vertx, detector, config.inference().workerThreads(), config.upload(), config.modelEndpoints());
-        ops.add(router -> {
-          router.route("/v1/*").handler(guards.rateLimit());
-          router.route("/v2/models/*").handler(guards.rateLimit());
-          router.post("/v1/*").handler(guards.requireKey(ClientGuards.Scope.MODEL));
-          router.post("/v2/models/*").handler(guards.requireKey(ClientGuards.Scope.MODEL));
-          modelEndpoints.accept(router);
-        });
+        ops.add(modelEndpoints.guardedBy(guards.rateLimit(), guards.requireKey(ClientGuards.Scope.MODEL)));
         // ready() may ask a remote server (kserve): never on the event loop
         readiness.register("detector", 5000, promise -> vertx.executeBlocking(detector::ready, false)
             .onComplete(ar -> promise.tryComplete(ar.succeeded() && ar.result()
@@ -123,10 +118,10 @@ public final class AiqApplication {
         return consumers;
       });
     }
-    if (config.runs("ingest")) {
+    if (config.runs(Role.INGEST)) {
       ready = ready.compose(v -> deploy(new IngestVerticle(config, pool, registry)));
     }
-    if (config.runs("gateway")) {
+    if (config.runs(Role.GATEWAY)) {
       ready = ready.compose(v -> {
         // the backlog as the broker sees it, shared by every API replica: what admission control reads
         if (config.upload().admissionBounded()) {

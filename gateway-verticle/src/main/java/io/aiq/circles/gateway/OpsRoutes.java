@@ -5,6 +5,9 @@ import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * The operational endpoints every process serves, whatever its roles: liveness (the event loop
@@ -22,10 +25,10 @@ public final class OpsRoutes {
     this.registry = registry;
   }
 
-  private final java.util.List<java.util.function.Consumer<Router>> extra = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Consumer<Router>> extra = new CopyOnWriteArrayList<>();
 
   /** Routes another role adds to whichever HTTP server this process runs (the model endpoints). */
-  public void add(java.util.function.Consumer<Router> routes) {
+  public void add(Consumer<Router> routes) {
     extra.add(routes);
   }
 

@@ -8,6 +8,7 @@ import io.aiq.circles.images.ImageDecoder;
 import io.aiq.circles.images.UploadValidator;
 import io.aiq.circles.images.ValidatedImage;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
@@ -68,6 +69,20 @@ public final class ModelEndpoints implements Consumer<Router> {
     this.maxPixelsPerRequest = upload.maxPixels();
     this.maxImages = limits.maxImagesPerRequest();
     this.maxWaiting = limits.maxWaitingRequests();
+  }
+
+  /**
+   * The endpoints behind the process's client guards: {@code rateLimit} on every model route, and
+   * {@code requireKey} (the {@code model} scope of {@code api-keys}) before each call of the model.
+   */
+  public Consumer<Router> guardedBy(Handler<RoutingContext> rateLimit, Handler<RoutingContext> requireKey) {
+    return router -> {
+      router.route("/v1/*").handler(rateLimit);
+      router.route("/v2/models/*").handler(rateLimit);
+      router.post("/v1/*").handler(requireKey);
+      router.post("/v2/models/*").handler(requireKey);
+      accept(router);
+    };
   }
 
   @Override
