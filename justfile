@@ -198,7 +198,7 @@ train *args: _eval-jar
 
 # Measure the bare model on this machine: load time, latency, throughput by batch and threads (--soak 10000 for memory)
 bench-model *args: _eval-jar
-    @java -cp eval/target/aiq-eval.jar io.aiq.circles.eval.train.ModelBenchmark "$@"
+    @java -cp eval/target/aiq-eval.jar io.aiq.circles.eval.bench.ModelBenchmark "$@"
 
 # Load-test a running `just dev` with Gatling: upload-and-poll (default), burst, read-heavy or flood (above capacity).
 # Options: --rate N (users/s) --duration S --url URL --images DIR --p99-ms MS --burst N --api-key KEY

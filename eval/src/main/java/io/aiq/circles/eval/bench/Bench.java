@@ -1,6 +1,5 @@
 package io.aiq.circles.eval.bench;
 
-import io.aiq.circles.eval.train.ModelBenchmark;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.file.Files;

@@ -1,6 +1,5 @@
 package io.aiq.circles.eval.bench;
 
-import io.aiq.circles.eval.train.ModelBenchmark;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpClient;
 import java.nio.file.Files;

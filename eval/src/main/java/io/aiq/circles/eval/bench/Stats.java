@@ -1,9 +1,9 @@
 package io.aiq.circles.eval.bench;
 
-import io.aiq.circles.eval.train.ModelBenchmark;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Locale;
 
 /** The benchmarks' arithmetic: percentiles, a job's phases from its timestamps, the efficiency ceiling. */
@@ -13,7 +13,12 @@ final class Stats {
 
   /** The q-quantile (nearest rank) of values in any order; NaN when there are none. */
   static double pct(double[] values, double q) {
-    return ModelBenchmark.percentile(values, q);
+    if (values.length == 0) {
+      return Double.NaN;
+    }
+    double[] s = values.clone();
+    Arrays.sort(s);
+    return s[(int) Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
   }
 
   /** "p50 / p95 / p99", rounded to whole numbers. */

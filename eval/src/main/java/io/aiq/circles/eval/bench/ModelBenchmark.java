@@ -1,4 +1,4 @@
-package io.aiq.circles.eval.train;
+package io.aiq.circles.eval.bench;
 
 import io.aiq.circles.inference.tf.TfDetector;
 import java.awt.Graphics2D;
@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -106,12 +105,12 @@ public final class ModelBenchmark implements Callable<Integer> {
           decodeMs[i] = (b - a) / 1e6;
           totalMs[i] = (c - a) / 1e6;
         }
-        double median = percentile(totalMs, 0.5);
+        double median = Stats.pct(totalMs, 0.5);
         System.out.printf(Locale.ROOT, "single image, decode included, %s: median %.1f ms, p95 %.1f ms (JPEG decode median %.1f ms)%n",
-            threads == 0 ? "all cores" : threads + " TF thread", median, percentile(totalMs, 0.95), percentile(decodeMs, 0.5));
+            threads == 0 ? "all cores" : threads + " TF thread", median, Stats.pct(totalMs, 0.95), Stats.pct(decodeMs, 0.5));
         if (median < singleMedianMs) {
           singleMedianMs = median;
-          singleP95Ms = percentile(totalMs, 0.95);
+          singleP95Ms = Stats.pct(totalMs, 0.95);
         }
       }
     }
@@ -219,15 +218,5 @@ public final class ModelBenchmark implements Callable<Integer> {
 
   private static BufferedImage decode(byte[] jpeg) throws IOException {
     return ImageIO.read(new ByteArrayInputStream(jpeg));
-  }
-
-  /** The q-quantile (nearest rank) of values in any order; NaN when there are none. */
-  public static double percentile(double[] values, double q) {
-    if (values.length == 0) {
-      return Double.NaN;
-    }
-    double[] s = values.clone();
-    Arrays.sort(s);
-    return s[(int) Math.min(s.length - 1, Math.ceil(q * s.length) - 1)];
   }
 }
