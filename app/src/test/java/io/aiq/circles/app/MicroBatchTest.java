@@ -20,9 +20,7 @@ import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import java.awt.image.BufferedImage;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -129,15 +127,7 @@ class MicroBatchTest {
   }
 
   private void startLoop(int maxPollRecords, int batchSize, Duration wait) throws Exception {
-    Map<String, String> config = new HashMap<>();
-    config.put("bootstrap.servers", KafkaFixture.bootstrap());
-    config.put("group.id", group);
-    config.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
-    config.put("value.deserializer", "io.vertx.kafka.client.serialization.BufferDeserializer");
-    config.put("enable.auto.commit", "false");
-    config.put("auto.offset.reset", "earliest");
-    config.put("max.poll.records", String.valueOf(maxPollRecords));
-    KafkaConsumer<String, Buffer> consumer = KafkaConsumer.create(vertx, config);
+    KafkaConsumer<String, Buffer> consumer = KafkaConsumer.create(vertx, KafkaFixture.consumerConfig(group, maxPollRecords));
     loop = new ConsumerLoop(vertx, consumer, List.of(topic), Duration.ofMillis(100), this::record,
         new Backoff(50, 500), new ConsumerLoop.RetryPolicy(3, e -> false), (r, e, n) -> Future.succeededFuture(),
         "test").withBatchWindow(batchSize, wait);

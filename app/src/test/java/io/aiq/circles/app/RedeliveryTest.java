@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aiq.circles.contracts.Detection;
 import io.aiq.circles.inference.Detector;
-import io.aiq.circles.inference.DummyDetector;
 import io.aiq.circles.inference.InferenceVerticle;
 import io.aiq.circles.testing.TestEnv;
 import io.aiq.circles.testing.TestImages;
@@ -131,29 +130,13 @@ class RedeliveryTest {
     }
   }
 
-  static class CountingDetector implements Detector {
+  static class CountingDetector extends PoisonIsolationTest.Dummy {
     final AtomicInteger images = new AtomicInteger();
-    private final DummyDetector delegate = new DummyDetector();
-
-    @Override
-    public String modelName() {
-      return delegate.modelName();
-    }
-
-    @Override
-    public String modelVersion() {
-      return delegate.modelVersion();
-    }
-
-    @Override
-    public boolean ready() {
-      return true;
-    }
 
     @Override
     public List<List<Detection>> detect(List<BufferedImage> batch) throws Exception {
       images.addAndGet(batch.size());
-      return delegate.detect(batch);
+      return super.detect(batch);
     }
   }
 }

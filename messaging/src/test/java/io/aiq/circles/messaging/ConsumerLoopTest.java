@@ -10,7 +10,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -82,15 +81,7 @@ class ConsumerLoopTest {
   }
 
   private KafkaConsumer<String, Buffer> consumer() {
-    Map<String, String> config = new HashMap<>();
-    config.put("bootstrap.servers", KafkaFixture.bootstrap());
-    config.put("group.id", group);
-    config.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
-    config.put("value.deserializer", "io.vertx.kafka.client.serialization.BufferDeserializer");
-    config.put("enable.auto.commit", "false");
-    config.put("auto.offset.reset", "earliest");
-    config.put("max.poll.records", "8");
-    return KafkaConsumer.create(vertx, config);
+    return KafkaConsumer.create(vertx, KafkaFixture.consumerConfig(group, 8));
   }
 
   @Test

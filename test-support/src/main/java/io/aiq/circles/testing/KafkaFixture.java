@@ -93,6 +93,22 @@ public final class KafkaFixture {
     return null;
   }
 
+  /**
+   * A Vert.x consumer's settings as the pipeline's consumers have them (Buffer values, auto-commit
+   * off, from the earliest offset), in a group of the test's own.
+   */
+  public static java.util.Map<String, String> consumerConfig(String group, int maxPollRecords) {
+    java.util.Map<String, String> config = new java.util.HashMap<>();
+    config.put("bootstrap.servers", bootstrap());
+    config.put("group.id", group);
+    config.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
+    config.put("value.deserializer", "io.vertx.kafka.client.serialization.BufferDeserializer");
+    config.put("enable.auto.commit", "false");
+    config.put("auto.offset.reset", "earliest");
+    config.put("max.poll.records", String.valueOf(maxPollRecords));
+    return config;
+  }
+
   /** Client properties for a plain Kafka client in a test (a consumer that checks what was published). */
   public static Properties clientProperties() {
     Properties p = new Properties();
