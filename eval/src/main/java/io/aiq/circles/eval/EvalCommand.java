@@ -15,6 +15,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code just eval}: how good is a detector on a COCO dataset, in-process or through the running API. */
@@ -26,9 +27,8 @@ public final class EvalCommand implements Callable<Integer> {
 
   enum Mode { local, api, file }
 
-  @Option(names = "--dataset", description = "COCO dataset folder (default: ${DEFAULT-VALUE})",
-      defaultValue = "eval/datasets/coins-dev")
-  Path dataset;
+  @Mixin
+  CliOptions.Dataset dataset;
 
   @Option(names = "--category", description = "category id to evaluate; repeatable (default: every non-super category)")
   List<Integer> categories;
@@ -69,8 +69,8 @@ public final class EvalCommand implements Callable<Integer> {
       + "`just train` held out, for an honest figure of the shipped model (default: all images)")
   Integer fold;
 
-  @Option(names = "--folds", defaultValue = "5", description = "number of folds for --fold (default: ${DEFAULT-VALUE})")
-  int folds;
+  @Mixin
+  CliOptions.Folds folds;
 
   @Option(names = "--out", description = "output folder (default: ${DEFAULT-VALUE})", defaultValue = "eval/target/report")
   Path out;
@@ -98,18 +98,18 @@ public final class EvalCommand implements Callable<Integer> {
       return 0;
     }
     long t0 = System.nanoTime();
-    CocoDataset data = CocoDataset.load(dataset, categories == null ? java.util.Set.of() : new HashSet<>(categories));
+    CocoDataset data = CocoDataset.load(dataset.path, categories == null ? java.util.Set.of() : new HashSet<>(categories));
     if (fold != null) {
-      data = data.fold(fold, folds);
+      data = data.fold(fold, folds.count);
     }
     Report report;
     List<ImagePredictions> results;
     try (Predictor predictor = predictor()) {
       results = EvalRunner.run(data, predictor, concurrency, !noProgress);
       JsonObject run = new JsonObject().put("mode", mode.name()).put("model", predictor.model())
-          .put("dataset", new JsonObject().put("path", dataset.toString()));
+          .put("dataset", new JsonObject().put("path", dataset.path.toString()));
       if (fold != null) {
-        run.getJsonObject("dataset").put("fold", fold).put("folds", folds);
+        run.getJsonObject("dataset").put("fold", fold).put("folds", folds.count);
       }
       if (mode == Mode.api) {
         run.put("url", url.toString());

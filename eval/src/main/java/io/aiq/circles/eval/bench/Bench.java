@@ -1,5 +1,6 @@
 package io.aiq.circles.eval.bench;
 
+import io.aiq.circles.eval.CliOptions;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.file.Files;
@@ -10,6 +11,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -19,21 +21,11 @@ import picocli.CommandLine.Option;
 @Command(name = "aiq-bench", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Benchmarks the bare model and the whole pipeline on this machine.")
 public final class Bench implements Callable<Integer> {
-  @Option(names = "--kafka", required = true, description = "Kafka bootstrap servers")
-  String kafka;
+  @Mixin
+  CliOptions.Backends backends;
 
-  @Option(names = "--database-url", required = true, description = "PostgreSQL URL")
-  String databaseUrl;
-
-  @Option(names = "--seconds", defaultValue = "30", description = "length of each pipeline phase (default: ${DEFAULT-VALUE})")
-  int seconds;
-
-  @Option(names = "--warmup", defaultValue = "10", description = "seconds of load before the pipeline's measured phases "
-      + "(default: ${DEFAULT-VALUE})")
-  int warmup;
-
-  @Option(names = "--soak", defaultValue = "10000", description = "images for the memory figure (default: ${DEFAULT-VALUE})")
-  int soak;
+  @Mixin
+  CliOptions.Phases phases;
 
   @Option(names = "--commit", defaultValue = "unknown", description = "the commit measured")
   String commit;
@@ -58,8 +50,9 @@ public final class Bench implements Callable<Integer> {
 
     System.out.println("== (b)-(f) the pipeline: all roles in one JVM, the shipped model ==");
     PipelineBenchmark pipeline = new PipelineBenchmark();
-    new CommandLine(pipeline).parseArgs("--kafka", kafka, "--database-url", databaseUrl, "--seconds", String.valueOf(seconds),
-        "--warmup", String.valueOf(warmup), "--soak", String.valueOf(soak), "--model-throughput", String.valueOf(m.bestThroughput()));
+    new CommandLine(pipeline).parseArgs("--kafka", backends.kafka, "--database-url", backends.databaseUrl,
+        "--seconds", String.valueOf(phases.seconds), "--warmup", String.valueOf(phases.warmup),
+        "--soak", String.valueOf(phases.soak), "--model-throughput", String.valueOf(m.bestThroughput()));
     int exit = pipeline.call();
     PipelineBenchmark.Figures p = pipeline.figures;
 
@@ -110,7 +103,8 @@ public final class Bench implements Callable<Integer> {
             Stats.pct(p.inferenceMs(), 0.5), Stats.pct(p.persistMs(), 0.5)), "");
     row(t, "failed requests", String.valueOf(p.failed()), "0");
     t.append(String.format(Locale.ROOT, "%nCommand: `just bench` (phases of %d s, soak of %,d images; the service runs "
-        + "with -Xmx512m, one JVM, all roles, default settings; %d s of warm-up load).%n", seconds, soak, warmup));
+        + "with -Xmx512m, one JVM, all roles, default settings; %d s of warm-up load).%n", phases.seconds, phases.soak,
+        phases.warmup));
     return t.toString();
   }
 

@@ -1,11 +1,8 @@
 package io.aiq.circles.eval.bench;
 
+import io.aiq.circles.eval.CliOptions;
 import io.aiq.circles.inference.tf.TfDetector;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,10 +13,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
-import javax.imageio.ImageIO;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -34,15 +30,11 @@ public final class ModelBenchmark implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "models/circles", description = "SavedModel folder (default: ${DEFAULT-VALUE})")
   Path model;
 
-  @Option(names = "--images", defaultValue = "eval/datasets/coins-dev", description = "folder of JPEG images (default: ${DEFAULT-VALUE})")
-  Path images;
+  @Mixin
+  CliOptions.Photos photos;
 
   @Option(names = "--seconds", defaultValue = "8", description = "seconds per throughput measurement (default: ${DEFAULT-VALUE})")
   int seconds;
-
-  @Option(names = "--size", defaultValue = "512x384", description = "re-encode every image as a JPEG of this size, "
-      + "WIDTHxHEIGHT, as the speed targets are stated; 'original' keeps the files (default: ${DEFAULT-VALUE})")
-  String size;
 
   @Option(names = "--soak", defaultValue = "0", description = "inferences for the memory soak (0: skip; the target is 10000)")
   int soak;
@@ -69,16 +61,11 @@ public final class ModelBenchmark implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    List<byte[]> jpegs = new ArrayList<>();
-    try (Stream<Path> files = Files.list(images)) {
-      for (Path p : files.filter(f -> f.toString().endsWith(".jpg")).sorted().toList()) {
-        jpegs.add(resized(Files.readAllBytes(p)));
-      }
-    }
+    List<byte[]> jpegs = photos.load();
     int cores = Runtime.getRuntime().availableProcessors();
     System.out.printf(Locale.ROOT, "machine: %d cores, Java %s, TF_ENABLE_ONEDNN_OPTS=%s; model %s; %d JPEG images from %s,"
         + " size %s%n", cores, System.getProperty("java.version"), System.getenv("TF_ENABLE_ONEDNN_OPTS"), model, jpegs.size(),
-        images, size);
+        photos.folder, photos.size);
 
     long t0 = System.nanoTime();
     try (TfDetector detector = new TfDetector(model, 0, null)) {
@@ -193,30 +180,5 @@ public final class ModelBenchmark implements Callable<Integer> {
       }
     }
     return -1;
-  }
-
-  /** The image scaled to {@link #size} and encoded again as a JPEG (ImageIO's default quality, 0.75). */
-  private byte[] resized(byte[] jpeg) throws IOException {
-    if ("original".equals(size)) {
-      return jpeg;
-    }
-    String[] wh = size.split("x");
-    return reencode(jpeg, Integer.parseInt(wh[0]), Integer.parseInt(wh[1]));
-  }
-
-  /** A JPEG scaled to {@code width × height} and encoded again (ImageIO's default quality, 0.75). */
-  public static byte[] reencode(byte[] jpeg, int width, int height) throws IOException {
-    BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
-    Graphics2D g = out.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-    g.drawImage(decode(jpeg), 0, 0, width, height, null);
-    g.dispose();
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    ImageIO.write(out, "jpg", bytes);
-    return bytes.toByteArray();
-  }
-
-  private static BufferedImage decode(byte[] jpeg) throws IOException {
-    return ImageIO.read(new ByteArrayInputStream(jpeg));
   }
 }

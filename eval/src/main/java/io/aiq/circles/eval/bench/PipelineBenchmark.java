@@ -1,8 +1,8 @@
 package io.aiq.circles.eval.bench;
 
+import io.aiq.circles.eval.CliOptions;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpClient;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,9 +11,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -36,18 +36,11 @@ public final class PipelineBenchmark implements Callable<Integer> {
   @Option(names = "--jar", defaultValue = "app/target/aiq-circles.jar", description = "the service's jar (default: ${DEFAULT-VALUE})")
   Path jar;
 
-  @Option(names = "--kafka", required = true, description = "Kafka bootstrap servers")
-  String kafka;
+  @Mixin
+  CliOptions.Backends backends;
 
-  @Option(names = "--database-url", required = true, description = "PostgreSQL URL")
-  String databaseUrl;
-
-  @Option(names = "--images", defaultValue = "eval/datasets/coins-dev", description = "folder of JPEG photos (default: ${DEFAULT-VALUE})")
-  Path images;
-
-  @Option(names = "--size", defaultValue = "512x384", description = "re-encode the photos as JPEGs of this size, as the "
-      + "bare model's benchmark does; 'original' keeps the files (default: ${DEFAULT-VALUE})")
-  String size;
+  @Mixin
+  CliOptions.Photos photos;
 
   @Option(names = "--jvm-options", defaultValue = "-Xmx512m", description = "JVM options of the measured service, "
       + "space-separated (default: ${DEFAULT-VALUE}: a heap sized as for a 1 GiB container)")
@@ -64,15 +57,8 @@ public final class PipelineBenchmark implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "18080", description = "HTTP port for the measured service (default: ${DEFAULT-VALUE})")
   int port;
 
-  @Option(names = "--seconds", defaultValue = "30", description = "length of each measured phase (default: ${DEFAULT-VALUE})")
-  int seconds;
-
-  @Option(names = "--warmup", defaultValue = "10", description = "seconds of load before the measured phases: the JIT "
-      + "compiles the hot paths meanwhile (default: ${DEFAULT-VALUE}; a long-running service is warmer still)")
-  int warmup;
-
-  @Option(names = "--soak", defaultValue = "10000", description = "images pushed through for the memory figure (default: ${DEFAULT-VALUE}; 0: skip)")
-  int soak;
+  @Mixin
+  CliOptions.Phases phases;
 
   @Option(names = "--model-throughput", defaultValue = "0", description = "the bare model's images/s, for the pipeline efficiency (from just bench-model)")
   double modelThroughput;
@@ -98,17 +84,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    List<byte[]> photos = new ArrayList<>();
-    try (Stream<Path> files = Files.list(images)) {
-      for (Path p : files.filter(f -> f.toString().endsWith(".jpg")).sorted().toList()) {
-        byte[] jpeg = Files.readAllBytes(p);
-        if (!"original".equals(size)) {
-          String[] wh = size.split("x");
-          jpeg = ModelBenchmark.reencode(jpeg, Integer.parseInt(wh[0]), Integer.parseInt(wh[1]));
-        }
-        photos.add(jpeg);
-      }
-    }
+    List<byte[]> jpegs = photos.load();
     Map<String, String> env = new LinkedHashMap<>();
     for (String setting : settings) {
       int eq = setting.indexOf('=');
@@ -117,7 +93,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
       }
       env.put(setting.substring(0, eq), setting.substring(eq + 1));
     }
-    ServiceProcess service = new ServiceProcess(jar, jvmOptions, port, kafka, databaseUrl, env);
+    ServiceProcess service = new ServiceProcess(jar, jvmOptions, port, backends.kafka, backends.databaseUrl, env);
     System.out.printf(Locale.ROOT, "service: %s %s %s on port %d, topics %s.*, log %s%n", String.join(" ", settings), jvmOptions,
         jar, port, service.run(), service.log());
 
@@ -128,11 +104,11 @@ public final class PipelineBenchmark implements Callable<Integer> {
       double coldStart = (System.nanoTime() - t0) / 1e9;
       System.out.printf(Locale.ROOT, "(d) cold start to /health/ready: %.2f s%n", coldStart);
       MetricsScraper metrics = new MetricsScraper(http, service.base());
-      LoadGenerator load = new LoadGenerator(http, service.base(), photos, backlog, metrics, service.pid());
+      LoadGenerator load = new LoadGenerator(http, service.base(), jpegs, backlog, metrics, service.pid());
 
       // warm-up: the JIT, TensorFlow's first runs, the consumers' partition assignment
-      load.closedLoop(Duration.ofSeconds(Math.max(5, warmup)), 16);
-      LoadGenerator.ClosedLoop saturated = load.closedLoop(Duration.ofSeconds(seconds), 16);
+      load.closedLoop(Duration.ofSeconds(Math.max(5, phases.warmup)), 16);
+      LoadGenerator.ClosedLoop saturated = load.closedLoop(Duration.ofSeconds(phases.seconds), 16);
       double saturation = saturated.rate();
       cpu = saturated.cpu();
       long rssUnderLoad = service.rssMiB();
@@ -148,7 +124,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
       }
 
       double half = saturation / 2;
-      List<LoadGenerator.Submitted> jobs = load.openLoop(Duration.ofSeconds(seconds), half);
+      List<LoadGenerator.Submitted> jobs = load.openLoop(Duration.ofSeconds(phases.seconds), half);
       List<JsonObject> finished = load.awaitAll(jobs);
       double[] accept = jobs.stream().mapToDouble(LoadGenerator.Submitted::acceptMs).sorted().toArray();
       double[] completion = finished.stream().mapToDouble(j -> Stats.millisBetween(j, "submittedAt", "finishedAt"))
@@ -166,6 +142,7 @@ public final class PipelineBenchmark implements Callable<Integer> {
       long soakStart = 0;
       long soakEnd = 0;
       MetricsScraper.Memory memoryStart = null;
+      int soak = phases.soak;
       if (soak > 0) {
         int before = metrics.completedJobs();
         int step = Math.max(1000, soak / 5);

@@ -1,6 +1,7 @@
 package io.aiq.circles.eval.train;
 
 import io.aiq.circles.contracts.BoundingBox;
+import io.aiq.circles.eval.CliOptions;
 import io.aiq.circles.eval.CocoDataset;
 import io.aiq.circles.eval.Evaluation;
 import io.aiq.circles.eval.Prediction;
@@ -23,6 +24,7 @@ import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -37,8 +39,8 @@ public final class TrainCommand implements Callable<Integer> {
   /** Images are loaded at most this large: the input is 320 pixels, more only costs memory. */
   static final int MAX_SIDE = 800;
 
-  @Option(names = "--dataset", defaultValue = "eval/datasets/coins-dev", description = "COCO dataset folder (default: ${DEFAULT-VALUE})")
-  Path dataset;
+  @Mixin
+  CliOptions.Dataset dataset;
 
   @Option(names = "--out", defaultValue = "models/circles", description = "SavedModel folder to write (default: ${DEFAULT-VALUE})")
   Path out;
@@ -63,8 +65,8 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "7", description = "seed of every random choice (default: ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--folds", defaultValue = "5", description = "the held-out fold is every k-th image (default: ${DEFAULT-VALUE})")
-  int folds;
+  @Mixin
+  CliOptions.Folds folds;
 
   @Option(names = "--val-fold", defaultValue = "0", description = "which fold to hold out (default: ${DEFAULT-VALUE})")
   int valFold;
@@ -85,16 +87,16 @@ public final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     long t0 = System.nanoTime();
-    CocoDataset data = CocoDataset.load(dataset, Set.of());
+    CocoDataset data = CocoDataset.load(dataset.path, Set.of());
     List<Sample> train = new ArrayList<>();
     List<Sample> val = new ArrayList<>();
     List<CocoDataset.Image> images = limit > 0 ? data.images().subList(0, Math.min(limit, data.images().size())) : data.images();
     for (int i = 0; i < images.size(); i++) {
       Sample s = load(data, images.get(i));
-      (i % folds == valFold && images.size() >= folds ? val : train).add(s);
+      (i % folds.count == valFold && images.size() >= folds.count ? val : train).add(s);
     }
     System.out.printf(Locale.ROOT, "training on %d images, validating on %d (fold %d of %d), %d steps of %d%n",
-        train.size(), val.size(), valFold, folds, steps, batch);
+        train.size(), val.size(), valFold, folds.count, steps, batch);
     Random random = new Random(seed);
     Augmenter augmenter = new Augmenter(random, CenterNet.INPUT, train);
     Trainer.Sampler sampler = new Trainer.Sampler(train.size(), random);
@@ -154,8 +156,8 @@ public final class TrainCommand implements Callable<Integer> {
               .put("stride", CenterNet.STRIDE))
           .put("scoreThreshold", validation.getDouble("scoreThreshold", 0.3))
           .put("validation", validation)
-          .put("training", new JsonObject().put("dataset", dataset.toString()).put("images", train.size())
-              .put("heldOutFold", valFold).put("folds", folds).put("steps", steps).put("batch", batch).put("lr", lr).put("sizeWeight", sizeWeight)
+          .put("training", new JsonObject().put("dataset", dataset.path.toString()).put("images", train.size())
+              .put("heldOutFold", valFold).put("folds", folds.count).put("steps", steps).put("batch", batch).put("lr", lr).put("sizeWeight", sizeWeight)
               .put("emaDecay", emaDecay).put("seed", seed)
               .put("oneDnn", String.valueOf(System.getenv("TF_ENABLE_ONEDNN_OPTS"))).put("seconds", (System.nanoTime() - t0) / 1e9).put("finishedAt", Instant.now().toString()));
       Files.writeString(out.resolve("model.json"), card.encodePrettily());
