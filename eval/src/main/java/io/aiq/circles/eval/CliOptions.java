@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
  * is declared once, with one description and one default, wherever it appears.
  *
  * <ul>
+ *   <li>{@link Help}: {@code just train}, whose {@code --version} is the model's</li>
  *   <li>{@link Dataset}, {@link Folds}: {@code just eval} and {@code just train}</li>
  *   <li>{@link Photos}: {@code just bench-model} and the pipeline benchmark</li>
  *   <li>{@link Backends}, {@link Phases}: {@code just bench} and the pipeline benchmark it runs</li>
@@ -26,6 +27,15 @@ import picocli.CommandLine.Option;
  */
 public final class CliOptions {
   private CliOptions() {
+  }
+
+  /**
+   * {@code -h}, {@code --help} alone, for a CLI that cannot take picocli's standard help options
+   * because its {@code --version} means something else ({@code just train}: the model version).
+   */
+  public static final class Help {
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    public boolean help;
   }
 
   /** {@code --dataset}: a COCO dataset folder. */

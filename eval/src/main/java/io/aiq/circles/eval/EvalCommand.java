@@ -19,10 +19,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code just eval}: how good is a detector on a COCO dataset, in-process or through the running API. */
-@Command(name = "aiq-eval", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Evaluates a circle detector on a COCO dataset: the template's metrics (Hungarian matching,",
-        "precision/recall/F1 at IoU 0.3/0.5/0.7/0.9, Jaccard index of box-union masks), COCO AP50 and",
-        "AP50:95, the best score threshold, and an HTML report with plots and the worst images first."})
+@Command(name = "aiq-eval", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 100,
+    description = "Evaluates a circle detector on a COCO dataset: the template's metrics (Hungarian matching, "
+        + "precision/recall/F1 at IoU 0.3/0.5/0.7/0.9, Jaccard index of box-union masks), COCO AP50:95 and AP50, "
+        + "the best score threshold, and an HTML report with plots and the worst images first.")
 public final class EvalCommand implements Callable<Integer> {
 
   enum Mode { local, api, file }
@@ -65,7 +65,7 @@ public final class EvalCommand implements Callable<Integer> {
       defaultValue = "120")
   int timeoutSeconds;
 
-  @Option(names = "--fold", description = "score only the images of this fold (index % folds == fold): the images "
+  @Option(names = "--fold", description = "score only the images of this fold (index %% folds == fold): the images "
       + "`just train` held out, for an honest figure of the shipped model (default: all images)")
   Integer fold;
 

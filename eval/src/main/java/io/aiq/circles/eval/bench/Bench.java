@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  * {@code just bench}: the bare model (its physical limit here), then the whole pipeline beside it;
  * prints one table and appends it to {@code docs/benchmarks.md} with the date, machine and commit.
  */
-@Command(name = "aiq-bench", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "aiq-bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 100,
     description = "Benchmarks the bare model and the whole pipeline on this machine.")
 public final class Bench implements Callable<Integer> {
   @Mixin

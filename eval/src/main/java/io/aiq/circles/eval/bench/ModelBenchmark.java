@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  * (JPEG decode, letterbox, TensorFlow, decoding of the peaks): load time, single-image latency,
  * throughput by batch size and threads, and resident memory over many inferences.
  */
-@Command(name = "aiq-bench-model", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "aiq-bench-model", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 100,
     description = "Measures the detector's load time, latency, throughput and memory on this machine.")
 public final class ModelBenchmark implements Callable<Integer> {
 

@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
  * where the machine's CPU went, {@link Stats} does the arithmetic; this class runs the phases and
  * prints their figures.
  */
-@Command(name = "aiq-bench-pipeline", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "aiq-bench-pipeline", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 100,
     description = "Measures the whole pipeline: cold start, saturation throughput, latency at half load, memory.")
 public final class PipelineBenchmark implements Callable<Integer> {
 

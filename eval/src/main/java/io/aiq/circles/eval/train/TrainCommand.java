@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
  * out and never trained on: the score threshold is chosen on it and every reported figure comes
  * from it.
  */
-@Command(name = "aiq-train", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "aiq-train", sortOptions = false, usageHelpWidth = 100,
     description = "Trains the CenterNet-style coin detector with TensorFlow Java and exports a SavedModel.")
 public final class TrainCommand implements Callable<Integer> {
   /** Images are loaded at most this large: the input is 320 pixels, more only costs memory. */
@@ -79,6 +79,10 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--version", defaultValue = "4", description = "the model version to record (default: ${DEFAULT-VALUE})")
   String modelVersion;
+
+  /** Not picocli's standard help options: their -V, --version would clash with the model's --version. */
+  @Mixin
+  CliOptions.Help help;
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new TrainCommand()).execute(args));
