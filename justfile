@@ -167,7 +167,7 @@ clean *args:
     mvn -B -q clean
     rm -rf .dev
 
-# Check the tools: java 17+, mvn, just, curl, PostgreSQL (required); node/npm, jq, shellcheck
+# Check the tools: java 17+, mvn, just, curl, PostgreSQL (required); node/npm, jq, shellcheck, Chromium
 check-deps:
     @scripts/deps.sh check
 
