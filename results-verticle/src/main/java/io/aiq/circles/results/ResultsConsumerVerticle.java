@@ -75,8 +75,14 @@ public final class ResultsConsumerVerticle extends ConsumerVerticle {
           }
           Throwable e = ar.cause();
           if (isPermanent(e)) {
-            return deadLetter(record, e instanceof InvalidEventException ? InvalidEventException.REASON
-                : "rejected_by_database", e.getMessage(), 1).compose(v -> from(records, i + 1));
+            if (e instanceof InvalidEventException) {
+              return deadLetter(record, InvalidEventException.REASON, e.getMessage(), 1).compose(v -> from(records, i + 1));
+            }
+            // the database refuses this result for good: the job must not wait for the sweeper's
+            // timeouts (tens of minutes) to end, so it ends failed now, like a record given up
+            return deadLetter(record, "rejected_by_database", e.getMessage(), 1)
+                .compose(v -> failJob(record, 1))
+                .compose(v -> from(records, i + 1));
           }
           return Future.succeededFuture(ConsumerLoop.Handled.upTo(i, e));
         });

@@ -89,8 +89,11 @@ public final class ResultsQueryVerticle extends VerticleBase {
     Future<JsonObject> result;
     try {
       result = handler.apply(msg.body());
-    } catch (RuntimeException e) {
+    } catch (ApiException e) {
       result = Future.failedFuture(e);
+    } catch (RuntimeException e) {
+      // thrown before any query ran: the message does not read as its query type
+      result = Future.failedFuture(new ApiException(ErrorCode.BAD_REQUEST, "the query is malformed"));
     }
     reply(msg, result, null);
   }

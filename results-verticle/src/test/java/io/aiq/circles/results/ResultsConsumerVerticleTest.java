@@ -172,7 +172,7 @@ class ResultsConsumerVerticleTest {
   }
 
   @Test
-  void a_result_the_database_refuses_is_dead_lettered_as_rejected_by_database_and_the_results_behind_it_are_applied()
+  void a_result_the_database_refuses_is_dead_lettered_as_rejected_by_database_its_job_failed_and_the_results_behind_it_applied()
       throws Exception {
     String imageId = bed.insertImage();
     UUID refused = bed.insertQueuedJob(imageId);
@@ -185,8 +185,9 @@ class ResultsConsumerVerticleTest {
     ConsumerRecord<String, String> dead = deadLetterOf(sent);
     assertThat(TopicProbe.header(dead, CloudEventHeaders.DLQ_REASON)).isEqualTo("rejected_by_database");
     bed.awaitJob(next, j -> "succeeded".equals(j.get("status")));
-    // not failed here: the job is left to the sweeper, as any job without a result
-    assertThat(bed.job(refused)).containsEntry("status", "queued");
+    // and its job ends now, not after the sweeper's timeouts
+    bed.awaitJob(refused, j -> "failed".equals(j.get("status")));
+    assertThat(bed.job(refused)).containsEntry("error_code", DetectionFailed.PROCESSING_FAILED);
   }
 
   // ---- events, as the inference role (or the sweeper) publishes them -----------------------------------

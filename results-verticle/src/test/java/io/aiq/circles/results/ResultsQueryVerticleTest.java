@@ -85,6 +85,16 @@ class ResultsQueryVerticleTest {
   }
 
   @Test
+  void a_query_message_that_does_not_read_as_its_type_is_a_bad_request_not_a_database_outage() throws Exception {
+    ErrorCode.ApiFailure noLimit = bed.failureOf(RESULTS_IMAGES, new io.vertx.core.json.JsonObject());
+    ErrorCode.ApiFailure noObjectId = bed.failureOf(RESULTS_OBJECT,
+        new io.vertx.core.json.JsonObject().put("imageId", "ab".repeat(32)));
+
+    assertThat(noLimit.code()).isEqualTo(ErrorCode.BAD_REQUEST);
+    assertThat(noObjectId.code()).isEqualTo(ErrorCode.BAD_REQUEST);
+  }
+
+  @Test
   void a_job_id_that_is_not_a_uuid_is_an_invalid_id() throws Exception {
     ErrorCode.ApiFailure failure = bed.failureOf(RESULTS_JOB, new JobQuery("'; DROP TABLE jobs; --", 0).toJson());
 
