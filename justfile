@@ -180,7 +180,7 @@ lint:
     #!/usr/bin/env bash
     set -euo pipefail
     if command -v shellcheck >/dev/null 2>&1; then
-      shellcheck scripts/*.sh .ci/run
+      shellcheck -x aiq scripts/*.sh .ci/run
       echo "shellcheck: ok"
     else
       echo "shellcheck is not installed: shell scripts not checked (just install-deps installs it)"
