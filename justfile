@@ -259,6 +259,6 @@ _eval-jar:
     #!/usr/bin/env bash
     set -euo pipefail
     jar=eval/target/aiq-eval.jar
-    if [[ ! -f "$jar" ]] || [[ -n "$(find eval/src eval/pom.xml contracts/src inference-verticle/src image-validation/src -newer "$jar" -print -quit)" ]]; then
+    if [[ ! -f "$jar" ]] || [[ -n "$(find eval/src eval/pom.xml contracts/src config/src inference-verticle/src image-validation/src -newer "$jar" -print -quit)" ]]; then
       mvn -B -q -DskipTests -pl eval -am install
     fi

@@ -1,8 +1,8 @@
 package io.aiq.circles.app;
 
 import io.aiq.circles.contracts.UploadBytesCodec;
-import io.aiq.circles.contracts.config.AppConfig;
-import io.aiq.circles.contracts.config.Role;
+import io.aiq.circles.config.AppConfig;
+import io.aiq.circles.config.Role;
 import io.aiq.circles.gateway.Admission;
 import io.aiq.circles.gateway.GatewayVerticle;
 import io.aiq.circles.gateway.ClientGuards;

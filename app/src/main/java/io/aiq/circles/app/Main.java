@@ -1,7 +1,7 @@
 package io.aiq.circles.app;
 
-import io.aiq.circles.contracts.config.AppConfig;
-import io.aiq.circles.contracts.config.ConfigLoader;
+import io.aiq.circles.config.AppConfig;
+import io.aiq.circles.config.ConfigLoader;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;

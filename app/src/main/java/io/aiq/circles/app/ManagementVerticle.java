@@ -1,6 +1,6 @@
 package io.aiq.circles.app;
 
-import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.config.AppConfig;
 import io.aiq.circles.gateway.HttpErrors;
 import io.aiq.circles.gateway.OpsRoutes;
 import io.vertx.core.Future;

@@ -3,8 +3,8 @@ package io.aiq.circles.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.aiq.circles.contracts.config.AppConfig;
-import io.aiq.circles.contracts.config.ConfigException;
+import io.aiq.circles.config.AppConfig;
+import io.aiq.circles.config.ConfigException;
 import io.aiq.circles.gateway.ClientGuards;
 import io.aiq.circles.inference.DummyDetector;
 import io.aiq.circles.testing.TestEnv;

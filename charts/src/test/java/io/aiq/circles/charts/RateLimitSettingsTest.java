@@ -2,8 +2,8 @@ package io.aiq.circles.charts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.aiq.circles.contracts.config.AppConfig;
-import io.aiq.circles.contracts.config.ConfigLoader;
+import io.aiq.circles.config.AppConfig;
+import io.aiq.circles.config.ConfigLoader;
 import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Map;

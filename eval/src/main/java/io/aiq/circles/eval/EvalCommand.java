@@ -1,7 +1,7 @@
 package io.aiq.circles.eval;
 
-import io.aiq.circles.contracts.config.AppConfig;
-import io.aiq.circles.contracts.config.ConfigLoader;
+import io.aiq.circles.config.AppConfig;
+import io.aiq.circles.config.ConfigLoader;
 import io.aiq.circles.inference.Detectors;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

@@ -1,6 +1,6 @@
 package io.aiq.circles.gateway;
 
-import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.config.AppConfig;
 import io.aiq.circles.messaging.BacklogMonitor;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -11,7 +11,7 @@ import io.aiq.circles.contracts.messages.JobQuery;
 import io.aiq.circles.contracts.messages.ObjectQuery;
 import io.aiq.circles.contracts.messages.SubmitImage;
 import io.aiq.circles.contracts.messages.Submission;
-import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.config.AppConfig;
 import io.aiq.circles.images.UploadRejected;
 import io.aiq.circles.images.UploadValidator;
 import io.aiq.circles.images.ValidatedImage;

@@ -1,6 +1,6 @@
 package io.aiq.circles.gateway;
 
-import io.aiq.circles.contracts.config.ConfigException;
+import io.aiq.circles.config.ConfigException;
 import io.netty.handler.ipfilter.IpFilterRuleType;
 import io.netty.handler.ipfilter.IpSubnetFilterRule;
 import io.netty.util.NetUtil;

@@ -1,7 +1,7 @@
 package io.aiq.circles.gateway;
 
 import io.aiq.circles.contracts.ErrorCode;
-import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.config.AppConfig;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpResponseStatus;

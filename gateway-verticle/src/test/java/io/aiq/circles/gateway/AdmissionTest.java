@@ -2,7 +2,7 @@ package io.aiq.circles.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.config.AppConfig;
 import io.aiq.circles.messaging.BacklogMonitor.Backlog;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.concurrent.atomic.AtomicReference;

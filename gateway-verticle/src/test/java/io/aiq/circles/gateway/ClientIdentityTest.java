@@ -3,7 +3,7 @@ package io.aiq.circles.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.aiq.circles.contracts.config.ConfigException;
+import io.aiq.circles.config.ConfigException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

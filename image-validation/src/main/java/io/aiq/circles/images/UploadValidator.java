@@ -1,7 +1,7 @@
 package io.aiq.circles.images;
 
 import io.aiq.circles.contracts.ErrorCode;
-import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.config.AppConfig;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;

@@ -1,7 +1,7 @@
 package io.aiq.circles.inference;
 
-import io.aiq.circles.contracts.config.AppConfig;
-import io.aiq.circles.contracts.config.ConfigException;
+import io.aiq.circles.config.AppConfig;
+import io.aiq.circles.config.ConfigException;
 import io.aiq.circles.inference.tf.TfDetector;
 
 /** Chooses the detector named by the {@code detector} setting. */

@@ -1,8 +1,8 @@
 package io.aiq.circles.inference;
 
 import io.aiq.circles.contracts.Detection;
-import io.aiq.circles.contracts.config.AppConfig;
-import io.aiq.circles.contracts.config.Role;
+import io.aiq.circles.config.AppConfig;
+import io.aiq.circles.config.Role;
 import io.aiq.circles.contracts.events.DetectionFailed;
 import io.aiq.circles.contracts.events.DetectionStarted;
 import io.aiq.circles.contracts.events.DetectionsCompleted;

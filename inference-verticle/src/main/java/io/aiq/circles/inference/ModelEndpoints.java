@@ -3,7 +3,7 @@ package io.aiq.circles.inference;
 import io.aiq.circles.contracts.ApiException;
 import io.aiq.circles.contracts.Detection;
 import io.aiq.circles.contracts.ErrorCode;
-import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.config.AppConfig;
 import io.aiq.circles.images.ImageDecoder;
 import io.aiq.circles.images.UploadValidator;
 import io.aiq.circles.images.ValidatedImage;

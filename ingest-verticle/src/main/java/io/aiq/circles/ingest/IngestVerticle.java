@@ -3,7 +3,7 @@ package io.aiq.circles.ingest;
 import static io.aiq.circles.contracts.EventBusAddresses.INGEST_SUBMIT;
 
 import io.aiq.circles.contracts.ErrorCode;
-import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.config.AppConfig;
 import io.aiq.circles.contracts.events.ImageSubmitted;
 import io.aiq.circles.contracts.messages.SubmitImage;
 import io.aiq.circles.messaging.CloudEventHeaders;

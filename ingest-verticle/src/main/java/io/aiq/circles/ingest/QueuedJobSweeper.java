@@ -1,7 +1,7 @@
 package io.aiq.circles.ingest;
 
 import io.aiq.circles.contracts.Topics;
-import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.config.AppConfig;
 import io.aiq.circles.contracts.events.DetectionFailed;
 import io.aiq.circles.contracts.events.ImageSubmitted;
 import io.aiq.circles.messaging.CloudEventHeaders;

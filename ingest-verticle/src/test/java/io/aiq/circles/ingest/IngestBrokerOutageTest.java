@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.aiq.circles.contracts.ErrorCode;
 import io.aiq.circles.contracts.JobStatus;
 import io.aiq.circles.contracts.Topics;
-import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.config.AppConfig;
 import io.aiq.circles.contracts.events.DetectionFailed;
 import io.aiq.circles.contracts.messages.Submission;
 import io.aiq.circles.contracts.messages.SubmitImage;

@@ -4,8 +4,8 @@ import static io.aiq.circles.contracts.EventBusAddresses.INGEST_SUBMIT;
 
 import io.aiq.circles.contracts.ErrorCode;
 import io.aiq.circles.contracts.UploadBytesCodec;
-import io.aiq.circles.contracts.config.AppConfig;
-import io.aiq.circles.contracts.config.ConfigLoader;
+import io.aiq.circles.config.AppConfig;
+import io.aiq.circles.config.ConfigLoader;
 import io.aiq.circles.contracts.messages.Submission;
 import io.aiq.circles.contracts.messages.SubmitImage;
 import io.aiq.circles.messaging.TopicAdmin;

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aiq.circles.contracts.JobStatus;
 import io.aiq.circles.contracts.Topics;
-import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.config.AppConfig;
 import io.aiq.circles.contracts.events.ImageSubmitted;
 import io.aiq.circles.contracts.messages.Submission;
 import io.aiq.circles.contracts.messages.SubmitImage;

@@ -5,7 +5,7 @@ import static io.aiq.circles.ingest.IngestTestbed.recordsOfJob;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aiq.circles.contracts.Topics;
-import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.config.AppConfig;
 import io.aiq.circles.contracts.events.DetectionFailed;
 import io.aiq.circles.contracts.events.ImageSubmitted;
 import io.aiq.circles.contracts.messages.SubmitImage;

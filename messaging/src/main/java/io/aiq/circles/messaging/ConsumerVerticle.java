@@ -1,7 +1,7 @@
 package io.aiq.circles.messaging;
 
 import io.aiq.circles.contracts.Topics;
-import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.config.AppConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

@@ -3,7 +3,7 @@ package io.aiq.circles.messaging;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.aiq.circles.contracts.config.ConfigLoader;
+import io.aiq.circles.config.ConfigLoader;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.TimeUnit;

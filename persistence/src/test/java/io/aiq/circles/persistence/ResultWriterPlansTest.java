@@ -2,7 +2,7 @@ package io.aiq.circles.persistence;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.config.AppConfig;
 import io.aiq.circles.testing.PostgresFixture;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;

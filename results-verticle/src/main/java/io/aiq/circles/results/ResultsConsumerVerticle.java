@@ -1,7 +1,7 @@
 package io.aiq.circles.results;
 
-import io.aiq.circles.contracts.config.AppConfig;
-import io.aiq.circles.contracts.config.Role;
+import io.aiq.circles.config.AppConfig;
+import io.aiq.circles.config.Role;
 import io.aiq.circles.contracts.events.DetectionFailed;
 import io.aiq.circles.contracts.events.DetectionStarted;
 import io.aiq.circles.contracts.events.DetectionsCompleted;

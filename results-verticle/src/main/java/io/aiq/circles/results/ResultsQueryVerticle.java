@@ -8,7 +8,7 @@ import io.aiq.circles.contracts.messages.ImageQuery;
 import io.aiq.circles.contracts.messages.ImagesQuery;
 import io.aiq.circles.contracts.messages.JobQuery;
 import io.aiq.circles.contracts.messages.ObjectQuery;
-import io.aiq.circles.contracts.config.AppConfig;
+import io.aiq.circles.config.AppConfig;
 import io.aiq.circles.persistence.Database;
 import io.aiq.circles.persistence.ImageView;
 import io.aiq.circles.persistence.JobView;

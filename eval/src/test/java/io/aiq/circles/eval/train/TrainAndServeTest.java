@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.aiq.circles.contracts.BoundingBox;
 import io.aiq.circles.contracts.Detection;
-import io.aiq.circles.contracts.config.ConfigException;
+import io.aiq.circles.config.ConfigException;
 import io.aiq.circles.eval.CocoDataset;
 import io.aiq.circles.eval.Geometry;
 import io.aiq.circles.inference.tf.CenterDecoder;
@@ -94,7 +94,7 @@ class TrainAndServeTest {
 
   @Test
   void a_missing_model_is_a_clear_configuration_error() {
-    io.aiq.circles.contracts.config.AppConfig config = io.aiq.circles.contracts.config.AppConfig.from(
+    io.aiq.circles.config.AppConfig config = io.aiq.circles.config.AppConfig.from(
         defaults().put("detector", "tensorflow").put("model", new JsonObject().put("path", "/nonexistent/model")
             .put("threads", 1).put("score-threshold", "")));
     assertThatThrownBy(() -> io.aiq.circles.inference.Detectors.create(config)).isInstanceOf(ConfigException.class)
@@ -207,7 +207,7 @@ class TrainAndServeTest {
     try {
       io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
       try {
-        return io.aiq.circles.contracts.config.ConfigLoader.load(vertx, new JsonObject())
+        return io.aiq.circles.config.ConfigLoader.load(vertx, new JsonObject())
             .await(10, java.util.concurrent.TimeUnit.SECONDS).raw();
       } finally {
         vertx.close();

@@ -1,4 +1,4 @@
-package io.aiq.circles.contracts.config;
+package io.aiq.circles.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

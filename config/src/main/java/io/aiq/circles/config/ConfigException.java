@@ -1,4 +1,4 @@
-package io.aiq.circles.contracts.config;
+package io.aiq.circles.config;
 
 /** A setting that is missing or malformed; the message names the key. */
 public class ConfigException extends RuntimeException {

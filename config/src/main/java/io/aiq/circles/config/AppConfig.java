@@ -1,4 +1,4 @@
-package io.aiq.circles.contracts.config;
+package io.aiq.circles.config;
 
 import io.aiq.circles.contracts.Topics;
 import io.vertx.core.json.JsonObject;
