@@ -39,6 +39,7 @@ public final class IngestVerticle extends VerticleBase {
   private final Pool pool;
   private final MeterRegistry registry;
   private EventPublisher publisher;
+  private EventPublisher sweeperPublisher;
   private ImageStore store;
   private SubmissionRepository repository;
   private MessageConsumer<Buffer> consumer;
@@ -56,7 +57,12 @@ public final class IngestVerticle extends VerticleBase {
     repository = new SubmissionRepository(pool);
     publisher = new EventPublisher(KafkaClients.producer(vertx, config.kafka(), "aiq-ingest-" + shortId()),
         "/aiq-circles/ingest");
-    sweeper = new QueuedJobSweeper(vertx, config.sweeper(), config.kafka().topics(), repository, publisher);
+    // The sweeper publishes with a producer of its own. Kafka expires a batch by its creation time,
+    // so an upload's event appended to a batch the sweeper filled while the broker was away inherited
+    // that batch's deadline, and failed (503) seconds after the broker was back.
+    sweeperPublisher = new EventPublisher(KafkaClients.producer(vertx, config.kafka(), "aiq-sweeper-" + shortId()),
+        "/aiq-circles/ingest");
+    sweeper = new QueuedJobSweeper(vertx, config.sweeper(), config.kafka().topics(), repository, sweeperPublisher);
     consumer = vertx.eventBus().consumer(INGEST_SUBMIT, this::submit);
     return consumer.completion().onSuccess(v -> {
       if (config.sweeper().enabled()) {
@@ -68,7 +74,7 @@ public final class IngestVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     sweeper.stop();
-    return consumer.unregister().eventually(publisher::close);
+    return consumer.unregister().eventually(() -> Future.join(publisher.close(), sweeperPublisher.close()));
   }
 
   private void submit(Message<Buffer> message) {
