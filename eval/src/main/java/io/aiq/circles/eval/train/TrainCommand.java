@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
  * {@code just train}: trains the coin detector from a COCO dataset and exports it as a SavedModel
  * with a {@code model.json} of its validation figures. One fold of the images (every k-th) is held
  * out and never trained on: the score threshold is chosen on it and every reported figure comes
- * from it.
+ * from it. With {@code --cv K} it trains K such models, one per fold, and reports each figure's mean
+ * and spread over the folds ({@link CrossValidation}).
  */
 @Command(name = "aiq-train", sortOptions = false, usageHelpWidth = 100,
     description = "Trains the CenterNet-style coin detector with TensorFlow Java and exports a SavedModel.")
@@ -71,6 +72,12 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--val-fold", defaultValue = "0", description = "which fold to hold out (default: ${DEFAULT-VALUE})")
   int valFold;
 
+  @Option(names = "--cv", defaultValue = "0", paramLabel = "<K>", description = "cross-validate: train K models, each "
+      + "holding out one of K folds, into OUT/fold-0 ... fold-(K-1), and write OUT/cv.json with each metric's mean and "
+      + "standard deviation over the folds and the score threshold that is best on all held-out images together "
+      + "(0: train one model, holding out --val-fold of --folds)")
+  int cv;
+
   @Option(names = "--threads", defaultValue = "0", description = "TensorFlow threads, 0 = all cores (default: ${DEFAULT-VALUE})")
   int threads;
 
@@ -92,15 +99,81 @@ public final class TrainCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     long t0 = System.nanoTime();
     CocoDataset data = CocoDataset.load(dataset.path, Set.of());
+    List<CocoDataset.Image> images = limit > 0 ? data.images().subList(0, Math.min(limit, data.images().size())) : data.images();
+    List<Sample> samples = new ArrayList<>(images.size());
+    for (CocoDataset.Image image : images) {
+      samples.add(load(data, image));
+    }
+    if (cv > 0) {
+      return crossValidate(samples, t0);
+    }
+    Fold fold = split(samples, folds.count, valFold);
+    return trainOne(fold, valFold, folds.count, out, t0) == null ? 2 : 0;
+  }
+
+  /** The training and held-out images of one fold: every k-th image is held out. */
+  record Fold(List<Sample> train, List<Sample> val) {
+  }
+
+  static Fold split(List<Sample> samples, int k, int held) {
     List<Sample> train = new ArrayList<>();
     List<Sample> val = new ArrayList<>();
-    List<CocoDataset.Image> images = limit > 0 ? data.images().subList(0, Math.min(limit, data.images().size())) : data.images();
-    for (int i = 0; i < images.size(); i++) {
-      Sample s = load(data, images.get(i));
-      (i % folds.count == valFold && images.size() >= folds.count ? val : train).add(s);
+    for (int i = 0; i < samples.size(); i++) {
+      (i % k == held && samples.size() >= k ? val : train).add(samples.get(i));
     }
+    return new Fold(train, val);
+  }
+
+  /**
+   * K models, each trained without one fold and validated on it. The estimate for unseen photos is
+   * the mean over the folds (with its spread), never the best fold; the threshold is chosen on all
+   * held-out images together, so no fold picks its own.
+   */
+  private int crossValidate(List<Sample> samples, long t0) throws Exception {
+    if (cv < 2 || samples.size() < cv) {
+      System.err.println("--cv needs at least 2 folds and as many images as folds");
+      return 2;
+    }
+    List<JsonObject> figures = new ArrayList<>();
+    Evaluation.Counts[] pooled = null;
+    for (int k = 0; k < cv; k++) {
+      System.out.printf(Locale.ROOT, "---- fold %d of %d ----%n", k, cv);
+      Trained t = trainOne(split(samples, cv, k), k, cv, out.resolve("fold-" + k), System.nanoTime());
+      if (t == null) {
+        return 2;
+      }
+      figures.add(t.validation());
+      pooled = pooled == null ? t.byScore() : add(pooled, t.byScore());
+    }
+    JsonObject summary = CrossValidation.summary(figures, Evaluation.bestThreshold(pooled));
+    summary.put("folds", cv).put("images", samples.size()).put("steps", steps).put("seed", seed)
+        .put("seconds", (System.nanoTime() - t0) / 1e9).put("finishedAt", Instant.now().toString());
+    Files.createDirectories(out);
+    Files.writeString(out.resolve("cv.json"), summary.encodePrettily());
+    System.out.println(CrossValidation.table(summary));
+    System.out.println("wrote " + out.resolve("cv.json").toAbsolutePath());
+    return 0;
+  }
+
+  private static Evaluation.Counts[] add(Evaluation.Counts[] a, Evaluation.Counts[] b) {
+    Evaluation.Counts[] sum = new Evaluation.Counts[a.length];
+    for (int i = 0; i < a.length; i++) {
+      sum[i] = new Evaluation.Counts(a[i].tp() + b[i].tp(), a[i].fp() + b[i].fp(), a[i].fn() + b[i].fn(),
+          a[i].iouSum() + b[i].iouSum());
+    }
+    return sum;
+  }
+
+  /** A trained and exported model's held-out figures, and its counts at every score threshold. */
+  record Trained(JsonObject validation, Evaluation.Counts[] byScore) {
+  }
+
+  /** Trains one model on the fold's training images and exports it to {@code target}; null if it diverged. */
+  private Trained trainOne(Fold fold, int heldOut, int foldCount, Path target, long t0) throws Exception {
+    List<Sample> train = fold.train();
+    List<Sample> val = fold.val();
     System.out.printf(Locale.ROOT, "training on %d images, validating on %d (fold %d of %d), %d steps of %d%n",
-        train.size(), val.size(), valFold, folds.count, steps, batch);
+        train.size(), val.size(), heldOut, foldCount, steps, batch);
     Random random = new Random(seed);
     Augmenter augmenter = new Augmenter(random, CenterNet.INPUT, train);
     Trainer.Sampler sampler = new Trainer.Sampler(train.size(), random);
@@ -134,7 +207,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (!Float.isFinite(loss)) {
           System.err.println("loss diverged at step " + step);
-          return 2;
+          return null;
         }
         lossSum += loss;
         lossCount++;
@@ -147,30 +220,31 @@ public final class TrainCommand implements Callable<Integer> {
           tStep = System.nanoTime();
         }
         if (step % 1000 == 0) {
-          trainer.checkpoint(out.resolveSibling(out.getFileName() + ".checkpoints").resolve("step-" + step));
+          trainer.checkpoint(target.resolveSibling(target.getFileName() + ".checkpoints").resolve("step-" + step));
         }
       }
       if (emaDecay > 0) {
         trainer.useAverages();
       }
-      JsonObject validation = val.isEmpty() ? new JsonObject() : validate(trainer, val);
-      trainer.export(out);
+      Validation validated = val.isEmpty() ? null : validate(trainer, val);
+      JsonObject validation = validated == null ? new JsonObject() : validated.figures();
+      trainer.export(target);
       JsonObject card = new JsonObject().put("name", "circles-centernet").put("version", modelVersion)
           .put("input", new JsonObject().put("size", CenterNet.INPUT).put("layout", "NHWC RGB float32 in [0,1], letterboxed")
               .put("stride", CenterNet.STRIDE))
           .put("scoreThreshold", validation.getDouble("scoreThreshold", 0.3))
           .put("validation", validation)
           .put("training", new JsonObject().put("dataset", dataset.path.toString()).put("images", train.size())
-              .put("heldOutFold", valFold).put("folds", folds.count).put("steps", steps).put("batch", batch).put("lr", lr).put("sizeWeight", sizeWeight)
+              .put("heldOutFold", heldOut).put("folds", foldCount).put("steps", steps).put("batch", batch).put("lr", lr).put("sizeWeight", sizeWeight)
               .put("emaDecay", emaDecay).put("seed", seed)
               .put("oneDnn", String.valueOf(System.getenv("TF_ENABLE_ONEDNN_OPTS"))).put("seconds", (System.nanoTime() - t0) / 1e9).put("finishedAt", Instant.now().toString()));
-      Files.writeString(out.resolve("model.json"), card.encodePrettily());
-      System.out.println("exported " + out.toAbsolutePath());
+      Files.writeString(target.resolve("model.json"), card.encodePrettily());
+      System.out.println("exported " + target.toAbsolutePath());
       System.out.println("validation: " + validation.encode());
+      return new Trained(validation, validated == null ? null : validated.byScore());
     } finally {
       prefetch.shutdownNow();
     }
-    return 0;
   }
 
   /** Linear warm-up over the first 5 % of the steps, then cosine decay to 2 % of the peak. */
@@ -183,8 +257,12 @@ public final class TrainCommand implements Callable<Integer> {
     return (float) (lr * (0.02 + 0.98 * 0.5 * (1 + Math.cos(Math.PI * progress))));
   }
 
+  /** Held-out figures, and the counts at every score threshold they were chosen from. */
+  record Validation(JsonObject figures, Evaluation.Counts[] byScore) {
+  }
+
   /** Figures on the held-out images, at the score threshold that gives them the best F1 at IoU 0.5. */
-  static JsonObject validate(Trainer trainer, List<Sample> val) {
+  static Validation validate(Trainer trainer, List<Sample> val) {
     List<List<Prediction>> predictions = new ArrayList<>();
     List<List<BoundingBox>> truth = new ArrayList<>();
     for (Sample s : val) {
@@ -197,8 +275,11 @@ public final class TrainCommand implements Callable<Integer> {
     Evaluation.Counts[] byScore = Evaluation.countsByScoreThreshold(predictions, truth);
     Evaluation.BestThreshold best = Evaluation.bestThreshold(byScore);
     List<Evaluation.Assignment> kept = new ArrayList<>();
+    List<List<Prediction>> keptPredictions = new ArrayList<>();
     for (int i = 0; i < val.size(); i++) {
-      kept.add(Evaluation.assign(predictions.get(i).stream().filter(p -> p.score() >= best.score()).toList(), truth.get(i)));
+      List<Prediction> above = predictions.get(i).stream().filter(p -> p.score() >= best.score()).toList();
+      keptPredictions.add(above);
+      kept.add(Evaluation.assign(above, truth.get(i)));
     }
     JsonObject out = new JsonObject().put("images", val.size()).put("scoreThreshold", best.score());
     for (double t : Evaluation.THRESHOLDS) {
@@ -207,7 +288,17 @@ public final class TrainCommand implements Callable<Integer> {
     }
     out.put("jaccard", Evaluation.jaccard(kept).mean());
     out.put("ap50", Evaluation.averagePrecision(predictions, truth, 0.5).ap());
-    return out;
+    double apSum = 0;
+    int apCount = 0;
+    for (int k = 0; k < 10; k++) {
+      Double ap = Evaluation.averagePrecision(predictions, truth, Math.round((0.5 + 0.05 * k) * 100) / 100.0).ap();
+      if (ap != null) {
+        apSum += ap;
+        apCount++;
+      }
+    }
+    out.put("ap50_95", apCount == 10 ? apSum / 10 : null);
+    return new Validation(out, byScore);
   }
 
   static Sample load(CocoDataset data, CocoDataset.Image image) throws IOException {

@@ -73,6 +73,38 @@ class TrainAndServeTest {
   }
 
   @Test
+  void cross_validation_trains_one_model_per_fold_and_reports_each_metric_as_mean_and_spread(@TempDir Path dir)
+      throws Exception {
+    Path out = dir.resolve("cv");
+    int exit = new CommandLine(new TrainCommand()).execute("--dataset", COINS_DEV.toString(), "--out", out.toString(),
+        "--limit", "6", "--cv", "3", "--steps", "3", "--batch", "2", "--threads", "2");
+
+    assertThat(exit).isZero();
+    for (int k = 0; k < 3; k++) {
+      JsonObject card = new JsonObject(Files.readString(out.resolve("fold-" + k).resolve("model.json")));
+      assertThat(card.getJsonObject("training").getInteger("heldOutFold")).isEqualTo(k);
+      assertThat(card.getJsonObject("training").getInteger("folds")).isEqualTo(3);
+      assertThat(card.getJsonObject("validation").getInteger("images")).isEqualTo(2);
+      assertThat(card.getJsonObject("training").getInteger("images")).isEqualTo(4);
+    }
+    JsonObject cv = new JsonObject(Files.readString(out.resolve("cv.json")));
+    assertThat(cv.getJsonArray("perFold")).hasSize(3);
+    JsonObject f1 = cv.getJsonObject("metrics").getJsonObject("f1@0.5");
+    double[] perFold = cv.getJsonArray("perFold").stream().mapToDouble(f -> ((JsonObject) f).getDouble("f1@0.5")).toArray();
+    assertThat(f1.getDouble("mean")).isCloseTo(CrossValidation.mean(perFold), within(1e-9));
+    assertThat(f1.getDouble("sd")).isCloseTo(CrossValidation.sd(perFold), within(1e-9));
+    assertThat(cv.getJsonObject("metrics").fieldNames()).contains("f1@0.9", "jaccard", "ap50", "scoreThreshold");
+    assertThat(cv.getJsonObject("pooledThreshold").getDouble("score")).isBetween(0.0, 1.0);
+  }
+
+  @Test
+  void the_spread_over_folds_is_the_sample_standard_deviation() {
+    assertThat(CrossValidation.mean(new double[] {0.9, 1.0, 0.8})).isCloseTo(0.9, within(1e-12));
+    assertThat(CrossValidation.sd(new double[] {0.9, 1.0, 0.8})).isCloseTo(0.1, within(1e-12));
+    assertThat(CrossValidation.sd(new double[] {0.7})).isZero();
+  }
+
+  @Test
   void validation_and_export_see_the_averaged_weights_not_the_last_step() throws Exception {
     CocoDataset data = CocoDataset.load(COINS_DEV, Set.of());
     Sample sample = TrainCommand.load(data, data.images().get(1));

@@ -1,0 +1,90 @@
+package io.aiq.circles.eval.train;
+
+import io.aiq.circles.eval.Evaluation;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * What K folds of training say together: each metric's mean and sample standard deviation over the
+ * folds (the estimate for photos no fold saw, and how much it moves with the split), each fold's own
+ * figures beside them, and the score threshold that is best on all held-out images pooled.
+ */
+final class CrossValidation {
+  /** The metrics summarised, as the training's validation names them. */
+  static final List<String> METRICS = List.of("f1@0.5", "f1@0.9", "precision@0.5", "recall@0.5", "jaccard", "ap50",
+      "ap50_95", "scoreThreshold");
+
+  private CrossValidation() {
+  }
+
+  static JsonObject summary(List<JsonObject> folds, Evaluation.BestThreshold pooledBest) {
+    JsonObject metrics = new JsonObject();
+    for (String m : METRICS) {
+      double[] values = folds.stream().map(f -> f.getValue(m)).filter(v -> v instanceof Number)
+          .mapToDouble(v -> ((Number) v).doubleValue()).toArray();
+      if (values.length == folds.size() && values.length > 0) {
+        metrics.put(m, new JsonObject().put("mean", mean(values)).put("sd", sd(values))
+            .put("min", min(values)).put("max", max(values)));
+      }
+    }
+    return new JsonObject().put("metrics", metrics)
+        .put("pooledThreshold", new JsonObject().put("score", pooledBest.score()).put("f1@0.5", pooledBest.counts().f1()))
+        .put("perFold", new JsonArray(List.copyOf(folds)));
+  }
+
+  static String table(JsonObject summary) {
+    StringBuilder b = new StringBuilder("metric            mean ± sd          (min – max) over ")
+        .append(summary.getJsonArray("perFold").size()).append(" folds\n");
+    JsonObject metrics = summary.getJsonObject("metrics");
+    for (String m : METRICS) {
+      JsonObject s = metrics.getJsonObject(m);
+      if (s != null) {
+        b.append(String.format(Locale.ROOT, "%-16s  %.3f ± %.3f    (%.3f – %.3f)%n", m, s.getDouble("mean"), s.getDouble("sd"),
+            s.getDouble("min"), s.getDouble("max")));
+      }
+    }
+    JsonObject t = summary.getJsonObject("pooledThreshold");
+    b.append(String.format(Locale.ROOT, "threshold best on all held-out images together: %.2f (F1@0.5 %.3f)",
+        t.getDouble("score"), t.getDouble("f1@0.5")));
+    return b.toString();
+  }
+
+  static double mean(double[] v) {
+    double s = 0;
+    for (double x : v) {
+      s += x;
+    }
+    return s / v.length;
+  }
+
+  /** The sample standard deviation (n − 1); 0 for one fold. */
+  static double sd(double[] v) {
+    if (v.length < 2) {
+      return 0;
+    }
+    double m = mean(v);
+    double s = 0;
+    for (double x : v) {
+      s += (x - m) * (x - m);
+    }
+    return Math.sqrt(s / (v.length - 1));
+  }
+
+  private static double min(double[] v) {
+    double m = Double.POSITIVE_INFINITY;
+    for (double x : v) {
+      m = Math.min(m, x);
+    }
+    return m;
+  }
+
+  private static double max(double[] v) {
+    double m = Double.NEGATIVE_INFINITY;
+    for (double x : v) {
+      m = Math.max(m, x);
+    }
+    return m;
+  }
+}
