@@ -85,12 +85,26 @@ public final class EvalCommand implements Callable<Integer> {
       description = "print two report.json side by side, and evaluate nothing")
   List<Path> compare;
 
+  @Option(names = "--compare-cv", arity = "1..*", paramLabel = "CV_JSON",
+      description = "print cross-validations (just train --cv writes cv.json): one as its folds side by side with "
+          + "their mean and sd, several as their means side by side; evaluate nothing")
+  List<Path> compareCv;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new EvalCommand()).execute(args));
   }
 
   @Override
   public Integer call() throws Exception {
+    if (compareCv != null) {
+      List<JsonObject> runs = new java.util.ArrayList<>();
+      for (Path p : compareCv) {
+        runs.add(new JsonObject(Files.readString(p)));
+      }
+      System.out.print(io.aiq.circles.eval.train.CrossValidation.sideBySide(
+          compareCv.stream().map(Path::toString).toList(), runs));
+      return 0;
+    }
     if (compare != null) {
       JsonObject a = new JsonObject(Files.readString(compare.get(0)));
       JsonObject b = new JsonObject(Files.readString(compare.get(1)));

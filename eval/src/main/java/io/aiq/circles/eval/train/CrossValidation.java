@@ -11,7 +11,7 @@ import java.util.Locale;
  * folds (the estimate for photos no fold saw, and how much it moves with the split), each fold's own
  * figures beside them, and the score threshold that is best on all held-out images pooled.
  */
-final class CrossValidation {
+public final class CrossValidation {
   /** The metrics summarised, as the training's validation names them. */
   static final List<String> METRICS = List.of("f1@0.5", "f1@0.9", "precision@0.5", "recall@0.5", "jaccard", "ap50",
       "ap50_95", "scoreThreshold");
@@ -48,6 +48,49 @@ final class CrossValidation {
     JsonObject t = summary.getJsonObject("pooledThreshold");
     b.append(String.format(Locale.ROOT, "threshold best on all held-out images together: %.2f (F1@0.5 %.3f)",
         t.getDouble("score"), t.getDouble("f1@0.5")));
+    return b.toString();
+  }
+
+  /**
+   * {@code just eval --compare-cv}: one cv.json as its folds side by side with their mean ± sd, or
+   * several (recipes, versions) as their means ± sd side by side.
+   */
+  public static String sideBySide(List<String> names, List<JsonObject> runs) {
+    StringBuilder b = new StringBuilder();
+    if (runs.size() == 1) {
+      JsonArray folds = runs.get(0).getJsonArray("perFold");
+      b.append(String.format(Locale.ROOT, "%-16s", "metric"));
+      for (int k = 0; k < folds.size(); k++) {
+        b.append(String.format(Locale.ROOT, " %8s", "fold " + k));
+      }
+      b.append(String.format(Locale.ROOT, "   %s%n", "mean ± sd"));
+      for (String m : METRICS) {
+        JsonObject s = runs.get(0).getJsonObject("metrics").getJsonObject(m);
+        if (s == null) {
+          continue;
+        }
+        b.append(String.format(Locale.ROOT, "%-16s", m));
+        for (int k = 0; k < folds.size(); k++) {
+          b.append(String.format(Locale.ROOT, " %8.3f", folds.getJsonObject(k).getDouble(m)));
+        }
+        b.append(String.format(Locale.ROOT, "   %.3f ± %.3f%n", s.getDouble("mean"), s.getDouble("sd")));
+      }
+      return b.toString();
+    }
+    b.append(String.format(Locale.ROOT, "%-16s", "metric"));
+    for (String n : names) {
+      b.append(String.format(Locale.ROOT, " %18s", n.length() <= 18 ? n : "…" + n.substring(n.length() - 17)));
+    }
+    b.append('\n');
+    for (String m : METRICS) {
+      b.append(String.format(Locale.ROOT, "%-16s", m));
+      for (JsonObject run : runs) {
+        JsonObject s = run.getJsonObject("metrics").getJsonObject(m);
+        b.append(s == null ? String.format(Locale.ROOT, " %18s", "–")
+            : String.format(Locale.ROOT, " %10.3f ± %.3f", s.getDouble("mean"), s.getDouble("sd")));
+      }
+      b.append('\n');
+    }
     return b.toString();
   }
 

@@ -95,6 +95,12 @@ class TrainAndServeTest {
     assertThat(f1.getDouble("sd")).isCloseTo(CrossValidation.sd(perFold), within(1e-9));
     assertThat(cv.getJsonObject("metrics").fieldNames()).contains("f1@0.9", "jaccard", "ap50", "scoreThreshold");
     assertThat(cv.getJsonObject("pooledThreshold").getDouble("score")).isBetween(0.0, 1.0);
+
+    String folds = CrossValidation.sideBySide(List.of("cv"), List.of(cv));
+    assertThat(folds).contains("fold 0", "fold 2", "f1@0.5", "±");
+    String recipes = CrossValidation.sideBySide(List.of("a", "b"), List.of(cv, cv));
+    assertThat(recipes.lines().filter(l -> l.startsWith("f1@0.9")).findFirst().orElseThrow())
+        .contains(String.format(java.util.Locale.ROOT, "%.3f", cv.getJsonObject("metrics").getJsonObject("f1@0.9").getDouble("mean")));
   }
 
   @Test
