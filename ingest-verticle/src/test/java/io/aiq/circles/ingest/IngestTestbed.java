@@ -26,13 +26,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -145,20 +143,7 @@ final class IngestTestbed implements AutoCloseable {
 
   /** The rows of a query with one parameter, each as column name → value. */
   List<Map<String, Object>> rows(String sql, Object param) throws SQLException {
-    try (Connection c = connect(); PreparedStatement s = c.prepareStatement(sql)) {
-      s.setObject(1, param);
-      try (ResultSet rs = s.executeQuery()) {
-        List<Map<String, Object>> out = new ArrayList<>();
-        while (rs.next()) {
-          Map<String, Object> row = new LinkedHashMap<>();
-          for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
-            row.put(rs.getMetaData().getColumnName(i), rs.getObject(i));
-          }
-          out.add(row);
-        }
-        return out;
-      }
-    }
+    return PostgresFixture.rows(env.databaseUrl(), sql, param);
   }
 
   List<Map<String, Object>> jobsOf(String imageId) throws SQLException {

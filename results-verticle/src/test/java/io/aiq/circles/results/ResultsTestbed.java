@@ -20,11 +20,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -153,20 +151,7 @@ final class ResultsTestbed implements AutoCloseable {
   }
 
   List<Map<String, Object>> rows(String sql, Object param) throws SQLException {
-    try (Connection c = connect(); PreparedStatement s = c.prepareStatement(sql)) {
-      s.setObject(1, param);
-      try (ResultSet rs = s.executeQuery()) {
-        List<Map<String, Object>> out = new ArrayList<>();
-        while (rs.next()) {
-          Map<String, Object> row = new LinkedHashMap<>();
-          for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
-            row.put(rs.getMetaData().getColumnName(i), rs.getObject(i));
-          }
-          out.add(row);
-        }
-        return out;
-      }
-    }
+    return PostgresFixture.rows(env.databaseUrl(), sql, param);
   }
 
   Map<String, Object> job(UUID jobId) throws SQLException {

@@ -67,6 +67,24 @@ public final class PostgresFixture {
     return DriverManager.getConnection(jdbc, user, password);
   }
 
+  /** The rows of a query with one parameter, each as column name → value (for assertions on stored rows). */
+  public static List<java.util.Map<String, Object>> rows(String postgresUrl, String sql, Object param) throws SQLException {
+    try (Connection c = connect(postgresUrl); java.sql.PreparedStatement s = c.prepareStatement(sql)) {
+      s.setObject(1, param);
+      try (java.sql.ResultSet rs = s.executeQuery()) {
+        List<java.util.Map<String, Object>> out = new ArrayList<>();
+        while (rs.next()) {
+          java.util.Map<String, Object> row = new java.util.LinkedHashMap<>();
+          for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+            row.put(rs.getMetaData().getColumnName(i), rs.getObject(i));
+          }
+          out.add(row);
+        }
+        return out;
+      }
+    }
+  }
+
   private static Connection admin() throws SQLException {
     URI u = URI.create(serverUrl());
     return connect(u.getScheme() + "://" + (u.getRawUserInfo() == null ? "" : u.getRawUserInfo() + "@")
