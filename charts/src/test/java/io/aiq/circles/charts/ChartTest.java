@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import io.aiq.circles.config.AppConfig;
-import io.aiq.circles.config.ConfigLoader;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -16,10 +15,8 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
-import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -113,7 +110,7 @@ class ChartTest {
     @SuppressWarnings("unchecked")
     Map<String, Object> metadata = (Map<String, Object>) trigger.get("metadata");
 
-    AppConfig config = appConfig(ALL_ON.settings(ALL_ON.deployment("inference")));
+    AppConfig config = Rendered.appConfig(ALL_ON.settings(ALL_ON.deployment("inference")));
 
     assertThat(trigger.get("type")).isEqualTo("kafka");
     assertThat(metadata.get("topic")).isEqualTo(config.kafka().topics().imagesSubmitted());
@@ -130,7 +127,7 @@ class ChartTest {
     for (Rendered r : List.of(DEFAULTS, ALL_ON, Rendered.with("values-dev.yaml"), Rendered.with("values-stage.yaml"),
         Rendered.with("values-prod.yaml"), Rendered.with("values-kind.yaml"))) {
       for (Deployment d : r.all(Deployment.class)) {
-        AppConfig config = appConfig(r.settings(d));
+        AppConfig config = Rendered.appConfig(r.settings(d));
         assertThat(config.store().root().toString()).isNotBlank();
         assertThat(config.upload().maxBytes()).isEqualTo(20971520);
       }
@@ -181,7 +178,7 @@ class ChartTest {
       assertThat(c.getImage()).endsWith(":0.1.0");
       assertThat(c.getEnv()).anyMatch(e -> e.getName().equals("AIQ_DATABASE_PASSWORD") && e.getValueFrom() != null
           && "aiq-db".equals(e.getValueFrom().getSecretKeyRef().getName()));
-      AppConfig config = appConfig(r.settings(d));
+      AppConfig config = Rendered.appConfig(r.settings(d));
       assertThat(config.kafka().bootstrap()).isEqualTo("kafka.example:9092");
       assertThat(config.database().url()).isEqualTo("postgresql://db.example:5432/aiq");
     }
@@ -201,12 +198,4 @@ class ChartTest {
     assertThat(SchemaCoverage.unused()).as("schema properties values.yaml lacks").isEmpty();
   }
 
-  private static AppConfig appConfig(Map<String, String> env) throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try {
-      return ConfigLoader.load(vertx, env, null).await(10, TimeUnit.SECONDS);
-    } finally {
-      vertx.close().await(10, TimeUnit.SECONDS);
-    }
-  }
 }

@@ -3,11 +3,8 @@ package io.aiq.circles.charts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aiq.circles.config.AppConfig;
-import io.aiq.circles.config.ConfigLoader;
-import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,22 +13,14 @@ import org.junit.jupiter.api.Test;
  */
 class PoisonAndAdmissionSettingsTest {
 
-  private static AppConfig appConfig(Map<String, String> env) throws Exception {
-    Vertx vertx = Vertx.vertx();
-    try {
-      return ConfigLoader.load(vertx, env, null).await(10, TimeUnit.SECONDS);
-    } finally {
-      vertx.close().await(10, TimeUnit.SECONDS);
-    }
-  }
 
   @Test
   void by_default_every_consumer_role_gives_a_record_five_attempts_and_the_api_bounds_its_backlog() throws Exception {
     Rendered r = Rendered.with();
     for (String role : List.of("inference", "results")) {
-      assertThat(appConfig(r.settings(r.deployment(role))).kafka().maxRecordAttempts()).as(role).isEqualTo(5);
+      assertThat(Rendered.appConfig(r.settings(r.deployment(role))).kafka().maxRecordAttempts()).as(role).isEqualTo(5);
     }
-    AppConfig api = appConfig(r.settings(r.deployment("gateway")));
+    AppConfig api = Rendered.appConfig(r.settings(r.deployment("gateway")));
     assertThat(api.upload().maxQueuedJobs()).isEqualTo(5000);
     assertThat(api.upload().maxBacklogSeconds()).isEqualTo(45.0);
     assertThat(api.upload().maxBytesInFlight()).isEqualTo(256L << 20);
@@ -41,8 +30,8 @@ class PoisonAndAdmissionSettingsTest {
   void attempts_and_admission_bounds_set_in_values_reach_the_application() throws Exception {
     Rendered r = Rendered.with(List.of(), Map.of("kafka.maxRecordAttempts", 9, "config.upload.max-queued-jobs", 100,
         "config.upload.max-backlog-seconds", 20));
-    assertThat(appConfig(r.settings(r.deployment("inference"))).kafka().maxRecordAttempts()).isEqualTo(9);
-    AppConfig api = appConfig(r.settings(r.deployment("gateway")));
+    assertThat(Rendered.appConfig(r.settings(r.deployment("inference"))).kafka().maxRecordAttempts()).isEqualTo(9);
+    AppConfig api = Rendered.appConfig(r.settings(r.deployment("gateway")));
     assertThat(api.upload().maxQueuedJobs()).isEqualTo(100);
     assertThat(api.upload().maxBacklogSeconds()).isEqualTo(20.0);
   }

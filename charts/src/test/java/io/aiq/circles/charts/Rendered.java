@@ -81,6 +81,16 @@ final class Rendered {
     return objects.stream().map(o -> o.getKind() + "/" + o.getMetadata().getName()).toList();
   }
 
+  /** The application's configuration as a pod gets it from these settings (its own loader, defaults included). */
+  static io.aiq.circles.config.AppConfig appConfig(Map<String, String> env) throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      return io.aiq.circles.config.ConfigLoader.load(vertx, env, null).await(10, java.util.concurrent.TimeUnit.SECONDS);
+    } finally {
+      vertx.close().await(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
   static Container app(Deployment d) {
     return d.getSpec().getTemplate().getSpec().getContainers().get(0);
   }
