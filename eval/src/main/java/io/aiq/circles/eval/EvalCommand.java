@@ -90,6 +90,20 @@ public final class EvalCommand implements Callable<Integer> {
           + "their mean and sd, several as their means side by side; evaluate nothing")
   List<Path> compareCv;
 
+  @Option(names = "--select-cv", paramLabel = "CV_DIR",
+      description = "choose the served post-processing from a cross-validation's fold models (just train --cv K --out "
+          + "CV_DIR): each fold model scores its held-out images as served, at the threshold best on the other folds; "
+          + "prints every --suppress setting's mean ± sd, writes CV_DIR/selection.json for just train --all --selection")
+  Path selectCv;
+
+  @Option(names = "--suppress", split = ",", paramLabel = "SETTING",
+      description = "--select-cv: overlap suppression settings to try: none, iou:L, smaller:L (default: none, iou:0.3, "
+          + "iou:0.5, iou:0.7, smaller:0.6, smaller:0.8)")
+  List<String> suppress;
+
+  @Option(names = "--threads", defaultValue = "0", description = "--select-cv: TensorFlow threads, 0 = all cores (default: ${DEFAULT-VALUE})")
+  int threads;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new EvalCommand()).execute(args));
   }
@@ -109,6 +123,11 @@ public final class EvalCommand implements Callable<Integer> {
       JsonObject a = new JsonObject(Files.readString(compare.get(0)));
       JsonObject b = new JsonObject(Files.readString(compare.get(1)));
       System.out.print(Summary.compare(compare.get(0).toString(), a, compare.get(1).toString(), b));
+      return 0;
+    }
+    if (selectCv != null) {
+      io.aiq.circles.eval.train.CvSelection.run(selectCv, CocoDataset.load(dataset.path, java.util.Set.of()),
+          suppress == null ? io.aiq.circles.eval.train.CvSelection.DEFAULT_SETTINGS : suppress, threads);
       return 0;
     }
     long t0 = System.nanoTime();

@@ -1,8 +1,11 @@
 package io.aiq.circles.eval.train;
 
+import io.aiq.circles.contracts.BoundingBox;
 import io.aiq.circles.eval.Evaluation;
+import io.aiq.circles.eval.Prediction;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -17,6 +20,37 @@ public final class CrossValidation {
       "ap50_95", "scoreThreshold");
 
   private CrossValidation() {
+  }
+
+  /**
+   * The held-out figures of one set of images at one score threshold, under the names the summary
+   * reads: precision, recall and F1 at each IoU of {@link Evaluation#THRESHOLDS}, the Jaccard index,
+   * and AP50 and AP50:95 (which use every prediction, whatever the threshold).
+   */
+  public static JsonObject figuresAt(List<List<Prediction>> predictions, List<List<BoundingBox>> truth, double threshold) {
+    List<Evaluation.Assignment> kept = new ArrayList<>();
+    for (int i = 0; i < predictions.size(); i++) {
+      List<Prediction> above = predictions.get(i).stream().filter(p -> p.score() >= threshold).toList();
+      kept.add(Evaluation.assign(above, truth.get(i)));
+    }
+    JsonObject out = new JsonObject().put("images", predictions.size()).put("scoreThreshold", threshold);
+    for (double t : Evaluation.THRESHOLDS) {
+      Evaluation.Counts c = Evaluation.total(kept, t);
+      out.put("f1@" + t, c.f1()).put("precision@" + t, c.precision()).put("recall@" + t, c.recall());
+    }
+    out.put("jaccard", Evaluation.jaccard(kept).mean());
+    out.put("ap50", Evaluation.averagePrecision(predictions, truth, 0.5).ap());
+    double apSum = 0;
+    int apCount = 0;
+    for (int k = 0; k < 10; k++) {
+      Double ap = Evaluation.averagePrecision(predictions, truth, Math.round((0.5 + 0.05 * k) * 100) / 100.0).ap();
+      if (ap != null) {
+        apSum += ap;
+        apCount++;
+      }
+    }
+    out.put("ap50_95", apCount == 10 ? apSum / 10 : null);
+    return out;
   }
 
   static JsonObject summary(List<JsonObject> folds, Evaluation.BestThreshold pooledBest) {

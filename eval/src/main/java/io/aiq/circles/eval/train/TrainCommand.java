@@ -78,6 +78,15 @@ public final class TrainCommand implements Callable<Integer> {
       + "(0: train one model, holding out --val-fold of --folds)")
   int cv;
 
+  @Option(names = "--all", description = "train on every image, holding none out: the shipped model, once a "
+      + "cross-validation chose its recipe; its figures are then the cross-validation's (--selection), never its own")
+  boolean all;
+
+  @Option(names = "--selection", paramLabel = "SELECTION_JSON", description = "the served post-processing chosen by "
+      + "`just eval --select-cv` (overlap suppression, score threshold) and the estimate it recorded, written into "
+      + "model.json; required with --all")
+  Path selection;
+
   @Option(names = "--threads", defaultValue = "0", description = "TensorFlow threads, 0 = all cores (default: ${DEFAULT-VALUE})")
   int threads;
 
@@ -98,6 +107,15 @@ public final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     long t0 = System.nanoTime();
+    if (selection != null) {
+      // read now, not after half an hour of training
+      JsonObject chosen = new JsonObject(Files.readString(selection)).getJsonObject("chosen");
+      if (chosen == null || chosen.getDouble("scoreThreshold") == null) {
+        System.err.println(selection + " is not a selection (just eval --select-cv writes one)");
+        return 2;
+      }
+      io.aiq.circles.inference.tf.OverlapSuppression.parse(chosen.getString("suppressOverlaps"));
+    }
     CocoDataset data = CocoDataset.load(dataset.path, Set.of());
     List<CocoDataset.Image> images = limit > 0 ? data.images().subList(0, Math.min(limit, data.images().size())) : data.images();
     List<Sample> samples = new ArrayList<>(images.size());
@@ -106,6 +124,14 @@ public final class TrainCommand implements Callable<Integer> {
     }
     if (cv > 0) {
       return crossValidate(samples, t0);
+    }
+    if (all) {
+      if (selection == null) {
+        System.err.println("--all holds no image out, so nothing here can choose its threshold: pass --selection "
+            + "(just eval --select-cv writes one from a cross-validation)");
+        return 2;
+      }
+      return trainOne(new Fold(samples, List.of()), -1, 1, out, t0) == null ? 2 : 0;
     }
     Fold fold = split(samples, folds.count, valFold);
     return trainOne(fold, valFold, folds.count, out, t0) == null ? 2 : 0;
@@ -135,10 +161,13 @@ public final class TrainCommand implements Callable<Integer> {
       return 2;
     }
     List<JsonObject> figures = new ArrayList<>();
+    io.vertx.core.json.JsonArray heldOut = new io.vertx.core.json.JsonArray();
     Evaluation.Counts[] pooled = null;
     for (int k = 0; k < cv; k++) {
       System.out.printf(Locale.ROOT, "---- fold %d of %d ----%n", k, cv);
-      Trained t = trainOne(split(samples, cv, k), k, cv, out.resolve("fold-" + k), System.nanoTime());
+      Fold fold = split(samples, cv, k);
+      heldOut.add(new io.vertx.core.json.JsonArray(fold.val().stream().map(Sample::name).toList()));
+      Trained t = trainOne(fold, k, cv, out.resolve("fold-" + k), System.nanoTime());
       if (t == null) {
         return 2;
       }
@@ -146,6 +175,8 @@ public final class TrainCommand implements Callable<Integer> {
       pooled = pooled == null ? t.byScore() : add(pooled, t.byScore());
     }
     JsonObject summary = CrossValidation.summary(figures, Evaluation.bestThreshold(pooled));
+    // the held-out files by name, so that scoring the fold models later needs no re-derivation of the split
+    summary.put("heldOut", heldOut);
     summary.put("folds", cv).put("images", samples.size()).put("steps", steps).put("seed", seed)
         .put("seconds", (System.nanoTime() - t0) / 1e9).put("finishedAt", Instant.now().toString());
     Files.createDirectories(out);
@@ -232,10 +263,20 @@ public final class TrainCommand implements Callable<Integer> {
       JsonObject card = new JsonObject().put("name", "circles-centernet").put("version", modelVersion)
           .put("input", new JsonObject().put("size", CenterNet.INPUT).put("layout", "NHWC RGB float32 in [0,1], letterboxed")
               .put("stride", CenterNet.STRIDE))
-          .put("scoreThreshold", validation.getDouble("scoreThreshold", 0.3))
-          .put("validation", validation)
+          .put("scoreThreshold", validation.getDouble("scoreThreshold", 0.3));
+      if (selection != null) {
+        // the cross-validation's choice and estimate: a model trained on every image has no figures of its own
+        JsonObject chosen = new JsonObject(Files.readString(selection)).getJsonObject("chosen");
+        card.put("scoreThreshold", chosen.getDouble("scoreThreshold"))
+            .put("suppressOverlaps", chosen.getString("suppressOverlaps"))
+            .put("crossValidation", chosen.copy().put("selection", selection.toString()));
+      }
+      if (!validation.isEmpty()) {
+        card.put("validation", validation);
+      }
+      card
           .put("training", new JsonObject().put("dataset", dataset.path.toString()).put("images", train.size())
-              .put("heldOutFold", heldOut).put("folds", foldCount).put("steps", steps).put("batch", batch).put("lr", lr).put("sizeWeight", sizeWeight)
+              .put("heldOutFold", heldOut < 0 ? null : heldOut).put("folds", foldCount).put("steps", steps).put("batch", batch).put("lr", lr).put("sizeWeight", sizeWeight)
               .put("emaDecay", emaDecay).put("seed", seed)
               .put("oneDnn", String.valueOf(System.getenv("TF_ENABLE_ONEDNN_OPTS"))).put("seconds", (System.nanoTime() - t0) / 1e9).put("finishedAt", Instant.now().toString()));
       Files.writeString(target.resolve("model.json"), card.encodePrettily());
@@ -273,31 +314,7 @@ public final class TrainCommand implements Callable<Integer> {
       truth.add(s.coins());
     }
     Evaluation.Counts[] byScore = Evaluation.countsByScoreThreshold(predictions, truth);
-    Evaluation.BestThreshold best = Evaluation.bestThreshold(byScore);
-    List<Evaluation.Assignment> kept = new ArrayList<>();
-    List<List<Prediction>> keptPredictions = new ArrayList<>();
-    for (int i = 0; i < val.size(); i++) {
-      List<Prediction> above = predictions.get(i).stream().filter(p -> p.score() >= best.score()).toList();
-      keptPredictions.add(above);
-      kept.add(Evaluation.assign(above, truth.get(i)));
-    }
-    JsonObject out = new JsonObject().put("images", val.size()).put("scoreThreshold", best.score());
-    for (double t : Evaluation.THRESHOLDS) {
-      Evaluation.Counts c = Evaluation.total(kept, t);
-      out.put("f1@" + t, c.f1()).put("precision@" + t, c.precision()).put("recall@" + t, c.recall());
-    }
-    out.put("jaccard", Evaluation.jaccard(kept).mean());
-    out.put("ap50", Evaluation.averagePrecision(predictions, truth, 0.5).ap());
-    double apSum = 0;
-    int apCount = 0;
-    for (int k = 0; k < 10; k++) {
-      Double ap = Evaluation.averagePrecision(predictions, truth, Math.round((0.5 + 0.05 * k) * 100) / 100.0).ap();
-      if (ap != null) {
-        apSum += ap;
-        apCount++;
-      }
-    }
-    out.put("ap50_95", apCount == 10 ? apSum / 10 : null);
+    JsonObject out = CrossValidation.figuresAt(predictions, truth, Evaluation.bestThreshold(byScore).score());
     return new Validation(out, byScore);
   }
 

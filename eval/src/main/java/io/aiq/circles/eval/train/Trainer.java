@@ -1,6 +1,7 @@
 package io.aiq.circles.eval.train;
 
 import io.aiq.circles.inference.tf.CenterDecoder;
+import io.aiq.circles.inference.tf.OverlapSuppression;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -224,7 +225,8 @@ public final class Trainer implements AutoCloseable {
       float[] o = read((TFloat32) r.get(2), n * G * G * 2);
       List<List<CenterDecoder.Candidate>> out = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        out.add(CenterDecoder.decode(peaks, i * G * G, s, o, i * G * G * 2, G, CenterNet.STRIDE, threshold, 100));
+        out.add(CenterDecoder.decode(peaks, i * G * G, s, o, i * G * G * 2, G, CenterNet.STRIDE, threshold,
+            OverlapSuppression.NONE, 100));
       }
       return out;
     }

@@ -104,6 +104,44 @@ class TrainAndServeTest {
   }
 
   @Test
+  void the_model_trained_on_every_image_serves_the_post_processing_its_cross_validation_chose(@TempDir Path dir)
+      throws Exception {
+    Path cv = dir.resolve("cv");
+    assertThat(new CommandLine(new TrainCommand()).execute("--dataset", COINS_DEV.toString(), "--out", cv.toString(),
+        "--limit", "6", "--cv", "3", "--steps", "3", "--batch", "2", "--threads", "2")).isZero();
+    JsonObject split = new JsonObject(Files.readString(cv.resolve("cv.json")));
+    assertThat(split.getJsonArray("heldOut").getJsonArray(1).getList()).hasSize(2);
+
+    JsonObject selection = CvSelection.run(cv, CocoDataset.load(COINS_DEV, Set.of()), List.of("none", "iou:0.5"), 2);
+
+    assertThat(new JsonObject(Files.readString(cv.resolve("selection.json")))).isEqualTo(selection);
+    JsonObject chosen = selection.getJsonObject("chosen");
+    assertThat(chosen.getString("suppressOverlaps")).isIn("none", "iou:0.5");
+    assertThat(chosen.getInteger("images")).isEqualTo(6);
+    assertThat(selection.getJsonArray("settings").getJsonObject(0).getJsonArray("perFold")).hasSize(3);
+
+    Path shipped = dir.resolve("shipped");
+    assertThat(new CommandLine(new TrainCommand()).execute("--dataset", COINS_DEV.toString(), "--out", shipped.toString(),
+        "--limit", "6", "--all", "--steps", "3", "--batch", "2", "--threads", "2")).as("--all needs --selection").isEqualTo(2);
+    assertThat(new CommandLine(new TrainCommand()).execute("--dataset", COINS_DEV.toString(), "--out", shipped.toString(),
+        "--limit", "6", "--all", "--selection", cv.resolve("selection.json").toString(), "--steps", "3", "--batch", "2",
+        "--threads", "2")).isZero();
+
+    JsonObject card = new JsonObject(Files.readString(shipped.resolve("model.json")));
+    assertThat(card.getJsonObject("training").getInteger("images")).isEqualTo(6);
+    assertThat(card.containsKey("validation")).as("no held-out figures of its own").isFalse();
+    assertThat(card.getDouble("scoreThreshold")).isEqualTo(chosen.getDouble("scoreThreshold"));
+    assertThat(card.getJsonObject("crossValidation").getJsonObject("estimate")).isEqualTo(chosen.getJsonObject("estimate"));
+    try (TfDetector detector = new TfDetector(shipped, 2, null)) {
+      assertThat(detector.scoreThreshold()).isEqualTo(chosen.getDouble("scoreThreshold"));
+      assertThat(detector.overlapSuppression()).hasToString(chosen.getString("suppressOverlaps"));
+    }
+    Files.writeString(shipped.resolve("model.json"), card.copy().put("suppressOverlaps", "iou:2").encode());
+    assertThatThrownBy(() -> new TfDetector(shipped, 2, null)).isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("suppressOverlaps");
+  }
+
+  @Test
   void the_spread_over_folds_is_the_sample_standard_deviation() {
     assertThat(CrossValidation.mean(new double[] {0.9, 1.0, 0.8})).isCloseTo(0.9, within(1e-12));
     assertThat(CrossValidation.sd(new double[] {0.9, 1.0, 0.8})).isCloseTo(0.1, within(1e-12));

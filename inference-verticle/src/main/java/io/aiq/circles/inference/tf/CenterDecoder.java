@@ -21,9 +21,11 @@ public final class CenterDecoder {
    * @param peaks the peak heatmap, {@code grid × grid}, row-major
    * @param sizes width and height per cell, {@code grid × grid × 2}
    * @param offsets x and y offset of the centre within its cell, in cells, {@code grid × grid × 2}
+   * @param suppression which overlapping boxes to drop, before the best {@code maxDetections} are kept
    */
   public static List<Candidate> decode(float[] peaks, int peaksOffset, float[] sizes, float[] offsets, int regOffset,
-                                       int grid, int stride, double threshold, int maxDetections) {
+                                       int grid, int stride, double threshold, OverlapSuppression suppression,
+                                       int maxDetections) {
     List<Candidate> out = new ArrayList<>();
     for (int cell = 0; cell < grid * grid; cell++) {
       float score = peaks[peaksOffset + cell];
@@ -38,7 +40,7 @@ public final class CenterDecoder {
       double h = Math.max(0, sizes[regOffset + 2 * cell + 1]);
       out.add(new Candidate(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, score));
     }
-    out.sort((a, b) -> Double.compare(b.score(), a.score()));
-    return out.size() > maxDetections ? new ArrayList<>(out.subList(0, maxDetections)) : out;
+    List<Candidate> kept = suppression.apply(out);
+    return kept.size() > maxDetections ? new ArrayList<>(kept.subList(0, maxDetections)) : kept;
   }
 }

@@ -29,7 +29,7 @@ import org.tensorflow.types.TFloat32;
  * centre heatmap with non-maxima zeroed, {@code [n, size/stride, size/stride, 1]}), {@code sizes}
  * (box width and height in input pixels) and {@code offsets} (the centre within its cell), both
  * {@code [n, size/stride, size/stride, 2]}. {@code model.json} beside it names the model and its
- * input size, stride and score threshold. Every tensor and result is closed after each batch, so
+ * input size, stride, score threshold and overlap suppression ({@link OverlapSuppression}). Every tensor and result is closed after each batch, so
  * native memory stays flat.
  */
 public final class TfDetector implements Detector {
@@ -44,12 +44,21 @@ public final class TfDetector implements Detector {
   private final int size;
   private final int stride;
   private final double threshold;
+  private final OverlapSuppression suppression;
 
   /**
    * @param threads TensorFlow's intra-op threads, 0 for its default (all cores)
    * @param scoreThreshold detections scored below are dropped; null for the model's own
    */
   public TfDetector(Path modelDir, int threads, Double scoreThreshold) throws IOException {
+    this(modelDir, threads, scoreThreshold, null);
+  }
+
+  /**
+   * @param suppression overlapping boxes to drop; null for the model's own ({@code suppressOverlaps}
+   *     in model.json, none if it says nothing)
+   */
+  public TfDetector(Path modelDir, int threads, Double scoreThreshold, OverlapSuppression suppression) throws IOException {
     Path card = modelDir.resolve("model.json");
     if (!Files.isRegularFile(card)) {
       throw new IOException("no model at " + modelDir.toAbsolutePath() + " (a SavedModel folder with model.json is expected;"
@@ -61,6 +70,11 @@ public final class TfDetector implements Detector {
     this.size = meta.getJsonObject("input", new JsonObject()).getInteger("size", 320);
     this.stride = meta.getJsonObject("input", new JsonObject()).getInteger("stride", 4);
     this.threshold = scoreThreshold != null ? scoreThreshold : meta.getDouble("scoreThreshold", 0.3);
+    try {
+      this.suppression = suppression != null ? suppression : OverlapSuppression.parse(meta.getString("suppressOverlaps", "none"));
+    } catch (IllegalArgumentException e) {
+      throw new IOException(card + ": suppressOverlaps: " + e.getMessage(), e);
+    }
     ConfigProto.Builder config = ConfigProto.newBuilder().setInterOpParallelismThreads(1);
     if (threads > 0) {
       config.setIntraOpParallelismThreads(threads);
@@ -71,8 +85,9 @@ public final class TfDetector implements Detector {
     this.function = bundle.function(Signature.DEFAULT_KEY);
     this.jpegs = new TfJpegDecoder();
     String oneDnn = System.getenv("TF_ENABLE_ONEDNN_OPTS");
-    LOG.info("loaded model {} version {} from {} in {} ms; TF_ENABLE_ONEDNN_OPTS={}{}", name, version, modelDir,
-        (System.nanoTime() - t0) / 1_000_000, oneDnn,
+    LOG.info("loaded model {} version {} from {} in {} ms (score threshold {}, overlaps suppressed: {}); "
+        + "TF_ENABLE_ONEDNN_OPTS={}{}", name, version, modelDir, (System.nanoTime() - t0) / 1_000_000, threshold,
+        this.suppression, oneDnn,
         "1".equals(oneDnn) ? "" : " (set it to 1 for about 1.5x faster inference on x86 CPUs; see docs/benchmarks.md)");
   }
 
@@ -93,6 +108,10 @@ public final class TfDetector implements Detector {
 
   public double scoreThreshold() {
     return threshold;
+  }
+
+  public OverlapSuppression overlapSuppression() {
+    return suppression;
   }
 
   /** JPEGs through TensorFlow's decoder (twice as fast as ImageIO); other formats, and JPEGs it refuses, through ImageIO. */
@@ -137,7 +156,7 @@ public final class TfDetector implements Detector {
       Letterbox lb = boxes.get(i);
       List<Detection> found = new ArrayList<>();
       for (CenterDecoder.Candidate c : CenterDecoder.decode(peaks, i * grid * grid, sizes, offsets, i * grid * grid * 2,
-          grid, stride, threshold, MAX_DETECTIONS)) {
+          grid, stride, threshold, suppression, MAX_DETECTIONS)) {
         BoundingBox b = lb.toSource(c.x0(), c.y0(), c.x1(), c.y1());
         if (b.width() >= 1 && b.height() >= 1) {
           found.add(new Detection(b, Math.min(1.0, Math.max(0.0, c.score()))));
