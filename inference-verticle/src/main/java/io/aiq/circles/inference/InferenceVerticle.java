@@ -12,6 +12,7 @@ import io.aiq.circles.messaging.Backoff;
 import io.aiq.circles.messaging.CloudEventHeaders;
 import io.aiq.circles.messaging.ConsumerLoop;
 import io.aiq.circles.messaging.ConsumerVerticle;
+import io.aiq.circles.persistence.FileImageStore;
 import io.aiq.circles.persistence.ImageStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -65,7 +66,7 @@ public final class InferenceVerticle extends ConsumerVerticle {
 
   @Override
   protected Future<Void> setUp() {
-    store = new ImageStore(vertx, config.store().root());
+    store = new FileImageStore(vertx, config.store().root());
     executor = vertx.createSharedWorkerExecutor("aiq-inference", config.inference().workerThreads(),
         10, TimeUnit.MINUTES);
     return Future.succeededFuture();

@@ -9,6 +9,7 @@ import io.aiq.circles.contracts.messages.SubmitImage;
 import io.aiq.circles.messaging.CloudEventHeaders;
 import io.aiq.circles.messaging.EventPublisher;
 import io.aiq.circles.messaging.KafkaClients;
+import io.aiq.circles.persistence.FileImageStore;
 import io.aiq.circles.persistence.ImageStore;
 import io.aiq.circles.persistence.NewImage;
 import io.aiq.circles.persistence.Submission;
@@ -53,7 +54,7 @@ public final class IngestVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    store = new ImageStore(vertx, config.store().root());
+    store = new FileImageStore(vertx, config.store().root());
     repository = new SubmissionRepository(pool);
     publisher = new EventPublisher(KafkaClients.producer(vertx, config.kafka(), "aiq-ingest-" + shortId()),
         "/aiq-circles/ingest");

@@ -1,31 +1,17 @@
 package io.aiq.circles.persistence;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.file.CopyOptions;
-import io.vertx.core.file.FileSystem;
-import java.nio.file.Path;
-import java.util.UUID;
 
 /**
- * Image blobs on a filesystem (a local folder, or a shared volume in a cluster). Paths derive from the
- * content hash only, never from anything the client sent: {@code ab/cd/abcd…ef.jpg}.
+ * Where image blobs live between the upload and inference: a filesystem ({@link FileImageStore}) or
+ * an object store. Blobs are named by their content hash only, never by anything the client sent,
+ * so storing the same bytes twice is harmless and a reference ({@link #refFor}) is the same in every
+ * store: {@code ab/cd/abcd…ef.jpg}.
  */
-public final class ImageStore {
-  private final FileSystem fs;
-  private final Path root;
-
-  public ImageStore(Vertx vertx, Path root) {
-    this.fs = vertx.fileSystem();
-    this.root = root.toAbsolutePath().normalize();
-  }
-
-  public Path root() {
-    return root;
-  }
-
-  public static String refFor(String imageId, String extension) {
+public interface ImageStore {
+  /** The reference of an image's blob: derived from its SHA-256 (hex) and its format's extension. */
+  static String refFor(String imageId, String extension) {
     if (!imageId.matches("[0-9a-f]{64}") || !extension.matches("[a-z0-9]{1,5}")) {
       throw new IllegalArgumentException("not a content hash or extension: " + imageId + "." + extension);
     }
@@ -33,32 +19,14 @@ public final class ImageStore {
   }
 
   /**
-   * Stores the bytes under their hash. Written to a temporary file then moved into place, so a reader
-   * never sees half an image and a crash leaves no partial blob under the final name; storing the same
-   * content twice is harmless.
+   * Stores the bytes under their hash and completes with the reference once a reader anywhere can
+   * read them whole; a reader never sees half a blob.
    */
-  public Future<String> put(String imageId, String extension, Buffer bytes) {
-    String ref = refFor(imageId, extension);
-    Path target = resolve(ref);
-    String tmp = target + "." + UUID.randomUUID() + ".tmp";
-    return fs.exists(target.toString()).compose(exists -> exists ? Future.succeededFuture(ref)
-        : fs.mkdirs(target.getParent().toString())
-            .compose(v -> fs.writeFile(tmp, bytes))
-            .compose(v -> fs.move(tmp, target.toString(), new CopyOptions().setReplaceExisting(true).setAtomicMove(true)))
-            .recover(e -> fs.delete(tmp).transform(ignored -> Future.failedFuture(e)))
-            .map(ref));
-  }
+  Future<String> put(String imageId, String extension, Buffer bytes);
 
-  public Future<Buffer> get(String ref) {
-    return fs.readFile(resolve(ref).toString());
-  }
+  /** The blob's bytes; fails if there is none under the reference. */
+  Future<Buffer> get(String ref);
 
-  /** The file of a reference; a reference that would leave the store's root is refused. */
-  public Path resolve(String ref) {
-    Path p = root.resolve(ref).normalize();
-    if (!p.startsWith(root) || p.equals(root)) {
-      throw new IllegalArgumentException("storage reference outside the image store: " + ref);
-    }
-    return p;
-  }
+  /** Removes the blob; removing one that is not there succeeds (deletion is idempotent). */
+  Future<Void> delete(String ref);
 }

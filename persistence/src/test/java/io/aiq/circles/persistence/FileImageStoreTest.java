@@ -15,12 +15,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 @ExtendWith(VertxExtension.class)
-class ImageStoreTest {
+class FileImageStoreTest {
   private static final String ID = "0123456789abcdef".repeat(4);
 
   @Test
   void blobs_are_stored_under_their_hash_and_read_back(Vertx vertx, @TempDir Path root) throws Exception {
-    ImageStore store = new ImageStore(vertx, root);
+    FileImageStore store = new FileImageStore(vertx, root);
 
     String ref = store.put(ID, "jpg", Buffer.buffer("bytes")).await(10, TimeUnit.SECONDS);
 
@@ -31,7 +31,7 @@ class ImageStoreTest {
   @Test
   void storing_the_same_content_twice_is_harmless_and_leaves_no_temporary_file(Vertx vertx, @TempDir Path root)
       throws Exception {
-    ImageStore store = new ImageStore(vertx, root);
+    FileImageStore store = new FileImageStore(vertx, root);
     store.put(ID, "png", Buffer.buffer("x")).await(10, TimeUnit.SECONDS);
     store.put(ID, "png", Buffer.buffer("x")).await(10, TimeUnit.SECONDS);
 
@@ -42,8 +42,21 @@ class ImageStoreTest {
   }
 
   @Test
+  void a_deleted_blob_is_gone_and_deleting_it_again_succeeds(Vertx vertx, @TempDir Path root) throws Exception {
+    FileImageStore store = new FileImageStore(vertx, root);
+    String ref = store.put(ID, "jpg", Buffer.buffer("bytes")).await(10, TimeUnit.SECONDS);
+
+    store.delete(ref).await(10, TimeUnit.SECONDS);
+    store.delete(ref).await(10, TimeUnit.SECONDS);
+
+    assertThat(root.resolve(ref)).doesNotExist();
+    assertThatThrownBy(() -> store.get(ref).await(10, TimeUnit.SECONDS)).isNotNull();
+    assertThatThrownBy(() -> store.delete("../outside")).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void references_that_leave_the_store_or_are_not_hashes_are_refused(Vertx vertx, @TempDir Path root) {
-    ImageStore store = new ImageStore(vertx, root);
+    FileImageStore store = new FileImageStore(vertx, root);
     assertThatThrownBy(() -> store.resolve("../../etc/passwd")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> store.resolve("/etc/passwd")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> ImageStore.refFor("../x", "jpg")).isInstanceOf(IllegalArgumentException.class);

@@ -1,0 +1,70 @@
+package io.aiq.circles.persistence;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.CopyOptions;
+import io.vertx.core.file.FileSystem;
+import java.nio.file.Path;
+import java.util.UUID;
+
+/**
+ * Image blobs on a filesystem (a local folder, or a shared volume in a cluster): {@code store.type:
+ * filesystem}. A reference is the blob's path below {@code store.root}.
+ */
+public final class FileImageStore implements ImageStore {
+  private final FileSystem fs;
+  private final Path root;
+
+  public FileImageStore(Vertx vertx, Path root) {
+    this.fs = vertx.fileSystem();
+    this.root = root.toAbsolutePath().normalize();
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /**
+   * Stores the bytes under their hash. Written to a temporary file then moved into place, so a reader
+   * never sees half an image and a crash leaves no partial blob under the final name; storing the same
+   * content twice is harmless.
+   */
+  @Override
+  public Future<String> put(String imageId, String extension, Buffer bytes) {
+    String ref = ImageStore.refFor(imageId, extension);
+    Path target = resolve(ref);
+    String tmp = target + "." + UUID.randomUUID() + ".tmp";
+    return fs.exists(target.toString()).compose(exists -> exists ? Future.succeededFuture(ref)
+        : fs.mkdirs(target.getParent().toString())
+            .compose(v -> fs.writeFile(tmp, bytes))
+            .compose(v -> fs.move(tmp, target.toString(), new CopyOptions().setReplaceExisting(true).setAtomicMove(true)))
+            .recover(e -> fs.delete(tmp).transform(ignored -> Future.failedFuture(e)))
+            .map(ref));
+  }
+
+  @Override
+  public Future<Buffer> get(String ref) {
+    return fs.readFile(resolve(ref).toString());
+  }
+
+  @Override
+  public Future<Void> delete(String ref) {
+    String path = resolve(ref).toString();
+    return fs.exists(path).compose(exists -> exists ? fs.delete(path) : Future.succeededFuture());
+  }
+
+  @Override
+  public String toString() {
+    return "filesystem store at " + root;
+  }
+
+  /** The file of a reference; a reference that would leave the store's root is refused. */
+  public Path resolve(String ref) {
+    Path p = root.resolve(ref).normalize();
+    if (!p.startsWith(root) || p.equals(root)) {
+      throw new IllegalArgumentException("storage reference outside the image store: " + ref);
+    }
+    return p;
+  }
+}
