@@ -9,12 +9,14 @@ set positional-arguments
 export TF_ENABLE_ONEDNN_OPTS := env_var_or_default("TF_ENABLE_ONEDNN_OPTS", "1")
 
 # HTTP ports when the roles run as separate processes (non-gateway roles serve only
-# /health/* and /metrics there). `just dev` uses AIQ_HTTP_PORT, default 8080.
+# /health/* and /metrics there). `just dev` uses AIQ_HTTP_PORT, default 8080; `just dev --split` runs
+# api (gateway,ingest,queries) there, inference on 8082 and the results writer on 8083.
 gateway_port := "8080"
 ingest_port := "8081"
 inference_port := "8082"
 results_port := "8083"
-all_roles := "gateway,ingest,inference,results"
+queries_port := "8084"
+all_roles := "gateway,ingest,queries,inference,results"
 
 # List the recipes
 default:
@@ -24,14 +26,21 @@ default:
 build:
     mvn -B -q -DskipTests package
 
-# Run every role in one JVM with Kafka + PostgreSQL; --background detaches. --k8s [--istio]: the same on a
-# kind cluster instead (KEDA, the image, in-cluster Kafka/PostgreSQL, the Helm chart, a smoke test)
+# --split: the chart's layout, api (gateway,ingest,queries) :8080, inference :8082 and the results writer
+# :8083 as three processes without a cluster (Ctrl-C or just stop ends them; --s3: all on one S3 bucket).
+# --k8s [--istio]: on a kind cluster (KEDA, the image, in-cluster Kafka/PostgreSQL, the chart, a smoke test).
+# Every role in one JVM with Kafka + PostgreSQL (--background detaches); --split [--s3]: the chart's three processes; --k8s: on kind
 dev *args:
     #!/usr/bin/env bash
     set -euo pipefail
     for arg in "$@"; do
       if [[ "$arg" == --k8s ]]; then
         exec scripts/k8s.sh up "$@"
+      fi
+    done
+    for arg in "$@"; do
+      if [[ "$arg" == --split ]]; then
+        exec scripts/app.sh split "$@"
       fi
     done
     exec scripts/app.sh start app {{ all_roles }} "${AIQ_HTTP_PORT:-8080}" "$@"
@@ -60,19 +69,23 @@ test *args:
     # the dev broker's cluster ids (a generated id once began with '-' and broke every start)
     scripts/test-kafka-cluster-id.sh
 
-# Run only the gateway role (API on :8080); --background detaches
+# Run only the gateway role (API on :8080), clustered with `just ingest` and `just queries`; --background detaches
 gateway *args:
     @scripts/app.sh start gateway gateway {{ gateway_port }} "$@"
 
-# Run only the ingest role (health/metrics on :8081); --background detaches
+# Run only the ingest role (health/metrics on :8081), clustered with the gateway; --background detaches
 ingest *args:
     @scripts/app.sh start ingest ingest {{ ingest_port }} "$@"
 
-# Run only the inference role (health/metrics on :8082); --background detaches
+# Run only the queries role (health/metrics on :8084), clustered with the gateway; --background detaches
+queries *args:
+    @scripts/app.sh start queries queries {{ queries_port }} "$@"
+
+# Run only the inference role (health/metrics on :8082), no cluster needed; --background detaches
 inference *args:
     @scripts/app.sh start inference inference {{ inference_port }} "$@"
 
-# Run only the results role (health/metrics on :8083); --background detaches
+# Run only the results writer (health/metrics on :8083), no cluster needed; --background detaches
 results *args:
     @scripts/app.sh start results results {{ results_port }} "$@"
 
@@ -86,7 +99,7 @@ status:
 health port=gateway_port:
     @scripts/app.sh health "$1"
 
-# Follow a log: app (just dev --background), gateway, ingest, inference, results, kafka, postgres
+# Follow a log: app (just dev --background), api (just dev --split), gateway, ingest, queries, inference, results, kafka, postgres
 logs role="app":
     #!/usr/bin/env bash
     set -euo pipefail

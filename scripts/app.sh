@@ -7,12 +7,20 @@
 #       runs `java -jar app/target/aiq-circles.jar` with AIQ_ROLES=ROLES and AIQ_HTTP_PORT=PORT:
 #       in the foreground, or with --background detached (log .dev/logs/NAME.log, pid
 #       .dev/NAME.pid) until /health/ready answers 200.
+#   scripts/app.sh split [--background] [--s3] [APP ARGS...]
+#       the chart's default layout as three processes on this machine, with no clustered event bus:
+#       api (gateway,ingest,queries) on AIQ_HTTP_PORT (default 8080), inference on 8082 and the
+#       results writer on 8083 (health and metrics), each started as `start NAME ROLES PORT
+#       --background` would, meeting only in Kafka, PostgreSQL and the image store. In the
+#       foreground it follows their logs; Ctrl-C stops all three (with --background: `just stop`).
+#       --s3 evaluates `scripts/s3proxy.sh start` once and gives every process its AIQ_STORE_* lines.
 #   scripts/app.sh stop [NAME...]   stops background processes (default: all of them)
 #   scripts/app.sh status           background processes and their /health/ready answer
 #   scripts/app.sh health [PORT]    /health/live and /health/ready, pretty-printed
 #   scripts/app.sh build-if-stale   builds the jar only when needed
 #
-# Environment passed to the app: AIQ_ROLES, AIQ_HTTP_PORT, AIQ_KAFKA_BOOTSTRAP, AIQ_CLUSTER_ENABLED (roles apart),
+# Environment passed to the app: AIQ_ROLES, AIQ_HTTP_PORT, AIQ_KAFKA_BOOTSTRAP, AIQ_CLUSTER_ENABLED and
+# AIQ_CLUSTER_EVENT_BUS_PORT (PORT + 1000) for a process whose gateway, ingest or queries run apart,
 # AIQ_DATABASE_URL, AIQ_STORE_ROOT (default .dev/images); any other AIQ_* variable already
 # exported (AIQ_DETECTOR, AIQ_CONFIG_FILE, AIQ_HTTP_HOST, AIQ_DATABASE_USER, ...) is inherited.
 #   AIQ_JAVA_OPTS        extra JVM options for the app
@@ -24,7 +32,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEV_DIR="${AIQ_DEV_DIR:-$ROOT/.dev}"
 # AIQ_APP_JAR runs another jar as is (no build), e.g. a release or a stand-in for script tests.
 JAR="${AIQ_APP_JAR:-$ROOT/app/target/aiq-circles.jar}"
-KNOWN_NAMES=(app gateway ingest inference results)
+KNOWN_NAMES=(app api gateway ingest queries inference results)
+# `split`: the Deployments of the chart's default layout, their roles and ports (api: AIQ_HTTP_PORT)
+SPLIT_NAMES=(results inference api)
 
 if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
   JAVA="$JAVA_HOME/bin/java"
@@ -134,10 +144,14 @@ cmd_start() {
   # 127.0.0.1. Set AIQ_RATE_LIMIT_REQUESTS_PER_SECOND to try the limit.
   export AIQ_RATE_LIMIT_REQUESTS_PER_SECOND="${AIQ_RATE_LIMIT_REQUESTS_PER_SECOND:-0}"
   mkdir -p "$AIQ_STORE_ROOT"
-  # A process running only some roles joins the local Vert.x cluster, so the event bus reaches the
-  # roles of the other processes (`just gateway` + `just ingest` + ...); all roles need no cluster.
-  if [[ "$roles" != "gateway,ingest,inference,results" ]]; then
+  # The gateway reaches ingest and queries over the event bus: a process that runs some of the three
+  # without the others joins the local Vert.x cluster (`just gateway` + `just ingest` + `just queries`),
+  # on an event-bus port of its own (PORT + 1000). Inference and the results writer meet the others only
+  # in Kafka, PostgreSQL and the image store, so `just dev`, `just dev --split`, `just inference` and
+  # `just results` need no cluster.
+  if needs_cluster "$roles"; then
     export AIQ_CLUSTER_ENABLED="${AIQ_CLUSTER_ENABLED:-true}"
+    export AIQ_CLUSTER_EVENT_BUS_PORT="${AIQ_CLUSTER_EVENT_BUS_PORT:-$(( port + 1000 ))}"
   fi
 
   local -a cmd=("$JAVA")
@@ -191,6 +205,98 @@ cmd_start() {
   fi
   echo "AIQ Circles ($name) is ready after $(( SECONDS - t0 ))s (pid $pid, log $log_file)"
   print_urls "$roles" "$port"
+}
+
+# True when ROLES holds some of gateway, ingest and queries but not all three: they talk over the event bus.
+needs_cluster() { # roles
+  local roles=",$1," r have=0
+  [[ "$roles" == *",all,"* ]] && return 1
+  for r in gateway ingest queries; do
+    [[ "$roles" == *",$r,"* ]] && have=$(( have + 1 ))
+  done
+  (( have > 0 && have < 3 ))
+}
+
+split_roles() { # name
+  case "$1" in
+    api) echo "gateway,ingest,queries" ;;
+    inference) echo "inference" ;;
+    results) echo "results" ;;
+  esac
+}
+
+split_port() { # name
+  case "$1" in
+    api) echo "${AIQ_HTTP_PORT:-8080}" ;;
+    inference) echo "${AIQ_SPLIT_INFERENCE_PORT:-8082}" ;;
+    results) echo "${AIQ_SPLIT_RESULTS_PORT:-8083}" ;;
+  esac
+}
+
+cmd_split() {
+  local background="" s3="" arg name pid
+  local -a app_args=()
+  for arg in "$@"; do
+    case "$arg" in
+      --background | -d) background=1 ;;
+      --s3) s3=1 ;;
+      --split) ;;
+      *) app_args+=("$arg") ;;
+    esac
+  done
+  for name in "${SPLIT_NAMES[@]}"; do
+    pid="$(running_pid "$name")"
+    [[ -z "$pid" ]] || die "$name is already running (pid $pid); \`just stop\` first"
+  done
+  pid="$(running_pid app)"
+  [[ -z "$pid" ]] || die "just dev is already running in the background (pid $pid); \`just stop\` first"
+  if [[ -n "$s3" ]]; then
+    # once for all three processes: they must share one bucket
+    [[ -x "$ROOT/scripts/s3proxy.sh" ]] || die "--s3 needs scripts/s3proxy.sh"
+    local s3_env
+    s3_env="$("$ROOT/scripts/s3proxy.sh" start)" || die "the S3 server did not start (see above)"
+    eval "$s3_env"
+  fi
+  # no process of this layout joins a cluster, whatever the environment says
+  export AIQ_CLUSTER_ENABLED=false
+  # a failed start, Ctrl-C or (in the foreground) one process dying stops the others
+  trap 'trap - EXIT; log "stopping the split layout"; cmd_stop "${SPLIT_NAMES[@]}"' EXIT
+  trap 'exit 130' INT TERM
+  for name in "${SPLIT_NAMES[@]}"; do
+    # each in a subshell: cmd_start exports its own AIQ_ROLES and AIQ_HTTP_PORT
+    ( cmd_start "$name" "$(split_roles "$name")" "$(split_port "$name")" --background \
+        ${app_args[@]+"${app_args[@]}"} ) || die "$name did not start (log $DEV_DIR/logs/$name.log)"
+  done
+  echo
+  echo "AIQ Circles as the chart runs it (mode split): three processes, no clustered event bus; they meet"
+  echo "only in Kafka, PostgreSQL and the image store${s3:+ (S3: ${AIQ_STORE_S3_ENDPOINT:-} bucket ${AIQ_STORE_S3_BUCKET:-})}."
+  for name in api inference results; do
+    printf '  %-10s http://localhost:%s   roles %s   (log %s)\n' "$name" "$(split_port "$name")" \
+        "$(split_roles "$name")" "$DEV_DIR/logs/$name.log"
+  done
+  echo "  API and Swagger UI on the api process: http://localhost:$(split_port api)/docs; the others serve"
+  echo "  /health/* and /metrics (inference also the KServe endpoints)."
+  if [[ -n "$background" ]]; then
+    trap - EXIT INT TERM
+    echo "Running in the background; \`just stop\` stops them (and Kafka, PostgreSQL)."
+    return 0
+  fi
+  echo "Following their logs; Ctrl-C stops all three (Kafka and PostgreSQL keep running: just stop)."
+  local -a logs=()
+  for name in "${SPLIT_NAMES[@]}"; do
+    logs+=("$DEV_DIR/logs/$name.log")
+  done
+  tail -n 0 -F "${logs[@]}" &
+  SPLIT_TAIL_PID=$!
+  trap 'trap - EXIT; kill "$SPLIT_TAIL_PID" 2>/dev/null || true; log "stopping the split layout"; cmd_stop "${SPLIT_NAMES[@]}"' EXIT
+  while :; do
+    for name in "${SPLIT_NAMES[@]}"; do
+      if [[ -z "$(running_pid "$name")" ]]; then
+        die "$name exited (log $DEV_DIR/logs/$name.log); stopping the others"
+      fi
+    done
+    sleep 1
+  done
 }
 
 stop_one() { # name
@@ -267,12 +373,13 @@ cmd_health() {
 
 case "${1:-}" in
   start) shift; cmd_start "$@" ;;
+  split) shift; cmd_split "$@" ;;
   stop) shift; cmd_stop "$@" ;;
   status) cmd_status ;;
   health) shift; cmd_health "$@" ;;
   build-if-stale) cmd_build_if_stale ;;
   *)
-    echo "usage: $0 {start NAME ROLES PORT [--background] [ARGS...]|stop [NAME...]|status|health [PORT]|build-if-stale}" >&2
+    echo "usage: $0 {start NAME ROLES PORT [--background] [ARGS...]|split [--background] [--s3] [ARGS...]|stop [NAME...]|status|health [PORT]|build-if-stale}" >&2
     exit 2
     ;;
 esac

@@ -96,11 +96,25 @@ annotations:
 {{- end }}
 
 {{/*
-The roles of this release's Deployments, comma-separated: one per role in split mode, the single
-"all-in-one" Deployment otherwise. Use: splitList "," (include "aiq-circles.roles" .)
+The Deployments of this release, comma-separated (each a key of values.yaml, all-in-one's allInOne):
+- split: api (gateway, ingest and queries on one local event bus), inference, results (the writer);
+  they meet only in Kafka, PostgreSQL and the image store, with no cluster;
+- split-clustered: one Deployment per role, joined into a Vert.x/Hazelcast cluster;
+- all-in-one: the single all-in-one Deployment.
+Use: splitList "," (include "aiq-circles.roles" .)
 */}}
 {{- define "aiq-circles.roles" -}}
-{{- if eq .Values.mode "all-in-one" }}all-in-one{{ else }}gateway,ingest,inference,results{{ end }}
+{{- if eq .Values.mode "all-in-one" }}all-in-one
+{{- else if eq .Values.mode "split-clustered" }}gateway,ingest,queries,inference,results
+{{- else }}api,inference,results{{ end }}
+{{- end }}
+
+{{/*
+"true" when the pods join a Vert.x/Hazelcast cluster (mode split-clustered): then, and only then,
+they listen on cluster.port (Hazelcast) and cluster.eventBusPort (the event bus). Call with the root.
+*/}}
+{{- define "aiq-circles.clustered" -}}
+{{- if eq .Values.mode "split-clustered" }}true{{ end }}
 {{- end }}
 
 {{/*
@@ -112,24 +126,27 @@ Use: index $.Values (include "aiq-circles.roleValuesKey" $role)
 {{- end }}
 
 {{/*
-AIQ_ROLES of a role's pods.
+AIQ_ROLES of a Deployment's pods.
 */}}
 {{- define "aiq-circles.aiqRoles" -}}
-{{- if eq . "all-in-one" }}gateway,ingest,inference,results{{ else }}{{ . }}{{ end }}
+{{- if eq . "all-in-one" }}gateway,ingest,queries,inference,results
+{{- else if eq . "api" }}gateway,ingest,queries
+{{- else }}{{ . }}{{ end }}
 {{- end }}
 
 {{/*
 The component whose pods serve the API (behind the API Service, Ingress and Istio route).
 */}}
 {{- define "aiq-circles.apiComponent" -}}
-{{- if eq .Values.mode "all-in-one" }}all-in-one{{ else }}gateway{{ end }}
+{{- if eq .Values.mode "all-in-one" }}all-in-one{{ else if eq .Values.mode "split-clustered" }}gateway{{ else }}api{{ end }}
 {{- end }}
 
 {{/*
-"true" when a role's pods mount the image store (everything but results).
+"true" when a Deployment's pods mount the image store (those that write or read blobs: not queries or
+results).
 */}}
 {{- define "aiq-circles.mountsStore" -}}
-{{- if has . (list "gateway" "ingest" "inference" "all-in-one") }}true{{ end }}
+{{- if has . (list "api" "gateway" "ingest" "inference" "all-in-one") }}true{{ end }}
 {{- end }}
 
 {{/*
@@ -308,7 +325,7 @@ envFrom; these are per pod or secret). Call with the role context.
 {{- $keys := $root.Values.apiKeys -}}
 - name: AIQ_ROLES
   value: {{ include "aiq-circles.aiqRoles" .role | quote }}
-{{- if eq $root.Values.mode "split" }}
+{{- if include "aiq-circles.clustered" $root }}
 - name: AIQ_CLUSTER_HOST
   valueFrom:
     fieldRef:
@@ -447,9 +464,12 @@ spec:
         - name: http
           containerPort: {{ $root.Values.config.http.port | int }}
           protocol: TCP
-        {{- if eq $root.Values.mode "split" }}
+        {{- if include "aiq-circles.clustered" $root }}
         - name: hazelcast
           containerPort: {{ $root.Values.cluster.port | int }}
+          protocol: TCP
+        - name: eventbus
+          containerPort: {{ $root.Values.cluster.eventBusPort | int }}
           protocol: TCP
         {{- end }}
       envFrom:
@@ -523,8 +543,8 @@ Checks across values that the schema cannot express; fails the render with a mes
 {{- if le (mul (.Values.terminationGracePeriodSeconds | int64) 1000) $shutdownMs }}
 {{- fail (printf "terminationGracePeriodSeconds (%d s) must exceed config.shutdown-timeout-ms (%d ms), or the kubelet kills pods mid-drain" (.Values.terminationGracePeriodSeconds | int64) $shutdownMs) }}
 {{- end }}
-{{- if and (eq .Values.mode "split") (not .Values.store.persistence.enabled) }}
-{{- fail "mode split needs a shared image store (gateway/ingest write it, inference reads it): set store.persistence.enabled=true (with an RWX storageClass or an existingClaim)" }}
+{{- if and (ne .Values.mode "all-in-one") (not .Values.store.persistence.enabled) }}
+{{- fail (printf "mode %s needs a shared image store (the API pods write it, inference reads it): set store.persistence.enabled=true (with an RWX storageClass or an existingClaim)" .Values.mode) }}
 {{- end }}
 {{- if and (eq .Values.mode "all-in-one") (not .Values.store.persistence.enabled) (gt (.Values.allInOne.replicas | int) 1) }}
 {{- fail "allInOne.replicas > 1 needs a shared image store: set store.persistence.enabled=true" }}

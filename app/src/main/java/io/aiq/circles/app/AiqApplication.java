@@ -79,7 +79,10 @@ public final class AiqApplication {
     // The model loads (TensorFlow's native library, seconds on a first start) while the database,
     // the topics and the other roles come up, on a thread of its own: never on an event loop.
     Future<Detector> detectorLoaded = config.runs(Role.INFERENCE) ? loadDetector() : Future.succeededFuture();
-    boolean needsDatabase = config.runs(Role.INGEST) || config.runs(Role.RESULTS);
+    // readiness checks what this process's roles need, and nothing else: the API process
+    // (gateway, ingest, queries) PostgreSQL and Kafka, inference Kafka and its detector, the results
+    // writer Kafka and PostgreSQL; a clustered gateway alone checks neither
+    boolean needsDatabase = config.runs(Role.INGEST) || config.runs(Role.QUERIES) || config.runs(Role.RESULTS);
     boolean needsKafka = config.runs(Role.INGEST) || config.runs(Role.INFERENCE) || config.runs(Role.RESULTS);
     Future<Void> ready = Future.succeededFuture();
     if (needsDatabase) {
@@ -96,9 +99,11 @@ public final class AiqApplication {
               ? TopicAdmin.ensureTopics(vertx, config.kafka()) : Future.<Void>succeededFuture())
           .onSuccess(v -> kafkaHealth = KafkaHealth.register(vertx, readiness, config.kafka()));
     }
+    if (config.runs(Role.QUERIES)) {
+      ready = ready.compose(v -> deploy(new ResultsQueryVerticle(pool, config.database(), config.http().maxWaiters(), registry)));
+    }
     if (config.runs(Role.RESULTS)) {
-      ready = ready.compose(v -> deploy(new ResultsQueryVerticle(pool, config.database(), config.http().maxWaiters(), registry)))
-          .compose(v -> deploy(new ResultsConsumerVerticle(config, pool, registry)));
+      ready = ready.compose(v -> deploy(new ResultsConsumerVerticle(config, pool, registry)));
     }
     OpsRoutes ops = new OpsRoutes(liveness, readiness, registry);
     ClientGuards guards = new ClientGuards(config.apiKeys(), config.rateLimit());

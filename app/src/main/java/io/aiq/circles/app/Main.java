@@ -37,7 +37,9 @@ public final class Main {
         .compose(vertx -> AiqApplication.start(vertx, config, registry)
             .onSuccess(app -> {
               LOG.info("AIQ Circles ready in {} ms: roles {}, HTTP on port {}{}", (System.nanoTime() - t0) / 1_000_000,
-                  app.config().roles(), app.httpPort(), config.cluster().enabled() ? ", clustered" : "");
+                  app.config().roles(), app.httpPort(), config.cluster().enabled()
+                  ? ", clustered (Hazelcast from port " + config.cluster().port() + ", event bus on port "
+                  + config.cluster().eventBusPort() + ")" : "");
               Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 shutdown(vertx, app);
                 stopped.countDown();

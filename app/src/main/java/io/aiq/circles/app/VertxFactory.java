@@ -22,7 +22,8 @@ import java.util.EnumSet;
 /**
  * Builds the Vert.x instance of a process: with metrics into the given registry, and, when
  * {@code cluster.enabled}, as a member of a Hazelcast cluster so the event bus reaches the roles of
- * other processes.
+ * other processes: Hazelcast on {@code cluster.port}, the event bus on {@code cluster.event-bus-port}.
+ * Unclustered (the default) it listens on nothing but what the verticles open.
  */
 public final class VertxFactory {
   private VertxFactory() {
@@ -35,7 +36,12 @@ public final class VertxFactory {
       return Future.succeededFuture(builder.with(options).build());
     }
     AppConfig.Cluster cluster = config.cluster();
-    options.getEventBusOptions().setHost(cluster.host()).setClusterPublicHost(cluster.host());
+    // A fixed port, advertised as is: what the container declares and a NetworkPolicy opens (Vert.x's
+    // default is a random port, which a policy-enforcing network drops)
+    options.getEventBusOptions().setHost(cluster.host()).setClusterPublicHost(cluster.host()).setPort(cluster.eventBusPort());
+    if (cluster.eventBusPort() > 0) {
+      options.getEventBusOptions().setClusterPublicPort(cluster.eventBusPort());
+    }
     return builder.with(options).withClusterManager(new HazelcastClusterManager(hazelcast(cluster))).buildClustered();
   }
 

@@ -31,7 +31,7 @@ class AdmissionControlTest {
   void past_the_backlog_bound_uploads_get_503_with_retry_after_and_accepted_jobs_still_finish() throws Exception {
     try (RunningApp sys = new RunningApp(new TestEnv(), new JsonObject()
         // no inference yet: every accepted upload waits
-        .put("roles", "gateway,ingest,results")
+        .put("roles", "gateway,ingest,queries,results")
         .put("upload", new JsonObject().put("max-queued-jobs", MAX_QUEUED).put("max-backlog-seconds", 0)))) {
       List<String> accepted = new ArrayList<>();
       HttpResponse<Buffer> refused = null;

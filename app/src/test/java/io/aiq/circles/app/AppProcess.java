@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -18,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * configuration is the given JSON (read through {@code AIQ_CONFIG_FILE}); its output goes to a log
  * file beside it, shown when a test fails.
  */
-final class AppProcess implements AutoCloseable {
+public final class AppProcess implements AutoCloseable {
   private final Process process;
   private final Path log;
   private final int port;
@@ -51,12 +52,39 @@ final class AppProcess implements AutoCloseable {
     }
   }
 
-  int port() {
+  /**
+   * Starts the process with exactly these {@code AIQ_*} settings as its environment (as a pod gets
+   * them from its ConfigMap and env), no configuration file, and waits until it answers ready on
+   * {@code port}. Other {@code AIQ_*} variables of the test's environment are removed.
+   */
+  public static AppProcess startWithEnv(Map<String, String> env, Path dir, String name, int port) {
+    try {
+      Files.createDirectories(dir);
+      Path log = dir.resolve(name + ".log");
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      ProcessBuilder builder = new ProcessBuilder(java, "-Xmx384m", "-cp", System.getProperty("java.class.path"),
+          Main.class.getName()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+      builder.environment().keySet().removeIf(k -> k.startsWith("AIQ_"));
+      builder.environment().putAll(env);
+      AppProcess app = new AppProcess(builder.start(), log, port);
+      app.awaitReady(Duration.ofSeconds(120));
+      return app;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public int port() {
     return port;
   }
 
+  /** The operating-system process id (its sockets are under /proc/PID/fd). */
+  public long pid() {
+    return process.pid();
+  }
+
   /** SIGKILL: no shutdown hook runs, nothing in hand is committed. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
   }
@@ -67,11 +95,11 @@ final class AppProcess implements AutoCloseable {
     return process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
   }
 
-  boolean alive() {
+  public boolean alive() {
     return process.isAlive();
   }
 
-  String log() {
+  public String log() {
     try {
       return Files.exists(log) ? Files.readString(log) : "";
     } catch (IOException e) {

@@ -13,7 +13,7 @@ class ClusterJoinTest {
 
   @Test
   void without_a_service_the_members_are_asked_over_tcp() {
-    Config config = VertxFactory.hazelcast(new AppConfig.Cluster(true, "aiq", "10.0.0.5", 5701,
+    Config config = VertxFactory.hazelcast(new AppConfig.Cluster(true, "aiq", "10.0.0.5", 5701, 5710,
         List.of("10.0.0.6", "10.0.0.7:5702"), "", ""));
 
     JoinConfig join = config.getNetworkConfig().getJoin();
@@ -25,7 +25,7 @@ class ClusterJoinTest {
 
   @Test
   void with_a_headless_service_the_members_are_looked_up_in_its_dns() {
-    Config config = VertxFactory.hazelcast(new AppConfig.Cluster(true, "aiq", "10.0.0.5", 5701,
+    Config config = VertxFactory.hazelcast(new AppConfig.Cluster(true, "aiq", "10.0.0.5", 5701, 5710,
         List.of("127.0.0.1"), "aiq-circles-cluster.prod.svc.cluster.local", ""));
 
     JoinConfig join = config.getNetworkConfig().getJoin();

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * With {@code cluster.enabled}, the roles run in separate processes: here a gateway-only member and
- * a member with the other roles, joined over Hazelcast, serve the whole API between them.
+ * a member with the other roles, joined over Hazelcast, serve the whole API between them. Each event
+ * bus listens on its configured {@code cluster.event-bus-port} (two members on one host need two).
  */
 class ClusteredRolesTest {
 
@@ -20,10 +21,14 @@ class ClusteredRolesTest {
     int port = TestEnv.freePort();
     JsonObject cluster = new JsonObject().put("enabled", true).put("name", "aiq-test-" + backendEnv.id())
         .put("port", port).put("members", "127.0.0.1:" + port);
+    int backendBus = TestEnv.freePort();
+    int gatewayBus = TestEnv.freePort();
     try (RunningApp backend = new RunningApp(backendEnv, new JsonObject()
-            .put("roles", "ingest,inference,results").put("cluster", cluster));
+            .put("roles", "ingest,queries,inference,results").put("cluster", cluster.copy().put("event-bus-port", backendBus)));
          RunningApp gateway = new RunningApp(new TestEnv(backendEnv.databaseUrl()), new JsonObject()
-            .put("roles", "gateway").put("cluster", cluster))) {
+            .put("roles", "gateway").put("cluster", cluster.copy().put("event-bus-port", gatewayBus)))) {
+      assertThat(listening(backendBus)).as("the backend's event bus on its fixed port").isTrue();
+      assertThat(listening(gatewayBus)).as("the gateway's event bus on its fixed port").isTrue();
 
       JsonObject accepted = gateway.api.upload(TestImages.coinPhoto(), "c.jpg", "image/jpeg").bodyAsJsonObject();
       JsonObject job = gateway.api.awaitJob(accepted.getString("jobId"), Duration.ofSeconds(30));
@@ -34,6 +39,14 @@ class ClusteredRolesTest {
       assertThat(backend.storedFiles()).as("the blob went to the ingest process's store").isEqualTo(1);
       assertThat(backend.api.get("/health/ready").statusCode()).as("a process without the gateway serves health")
           .isEqualTo(200);
+    }
+  }
+
+  private static boolean listening(int port) {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
     }
   }
 }

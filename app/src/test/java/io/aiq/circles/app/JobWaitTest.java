@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
  */
 class JobWaitTest {
   /** The API process: no inference, so jobs stay queued until an inference process starts. */
-  private static final JsonObject API = new JsonObject().put("roles", "gateway,ingest,results")
+  private static final JsonObject API = new JsonObject().put("roles", "gateway,ingest,queries,results")
       .put("rate-limit", new JsonObject().put("requests-per-second", 0));
 
   private static RunningApp inference(TestEnv env, long delayMs) {

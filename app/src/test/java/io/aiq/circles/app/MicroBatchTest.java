@@ -102,7 +102,7 @@ class MicroBatchTest {
   @Test
   void the_inference_role_runs_images_uploaded_within_the_wait_through_the_detector_together() throws Exception {
     JsonObject inference = new JsonObject().put("batch-size", 3).put("batch-wait-ms", 5000).put("worker-threads", 1);
-    try (RunningApp sys = new RunningApp(new TestEnv(), new JsonObject().put("roles", "gateway,ingest,results")
+    try (RunningApp sys = new RunningApp(new TestEnv(), new JsonObject().put("roles", "gateway,ingest,queries,results")
         .put("inference", inference))) {
       List<Integer> calls = new CopyOnWriteArrayList<>();
       Detector recording = new RedeliveryTest.CountingDetector() {

@@ -36,7 +36,7 @@ class PoisonIsolationTest {
 
   @BeforeEach
   void start() {
-    sys = new RunningApp(new TestEnv(), new JsonObject().put("roles", "gateway,ingest,results")
+    sys = new RunningApp(new TestEnv(), new JsonObject().put("roles", "gateway,ingest,queries,results")
         .put("inference", new JsonObject().put("batch-wait-ms", 200)));
   }
 

@@ -36,7 +36,7 @@ class ProcessCrashTest {
   void an_inference_process_killed_mid_stream_leaves_its_jobs_to_the_next_one_and_each_image_gets_one_detection_set()
       throws Exception {
     TestEnv env = new TestEnv();
-    try (RunningApp front = new RunningApp(env, new JsonObject().put("roles", "gateway,ingest,results"))) {
+    try (RunningApp front = new RunningApp(env, new JsonObject().put("roles", "gateway,ingest,queries,results"))) {
       AppProcess first = AppProcess.start(inferenceOnly(env), dir, "inference-1");
       List<String> jobs = uploadImages(front.api);
 
@@ -111,7 +111,7 @@ class ProcessCrashTest {
         .put("inference", new JsonObject().put("batch-size", 2));
   }
 
-  private static List<String> uploadImages(ApiClient api) {
+  static List<String> uploadImages(ApiClient api) {
     List<String> jobs = new ArrayList<>();
     for (int i = 0; i < IMAGES; i++) {
       HttpResponse<Buffer> r = api.upload(TestImages.discs(120 + i, 90, "png", 100 + i), "d" + i + ".png", "image/png");
@@ -122,7 +122,7 @@ class ProcessCrashTest {
   }
 
   /** Waits until at least one job is finished; returns how many were then. */
-  private static int awaitSomeFinished(ApiClient api, List<String> jobs) throws InterruptedException {
+  static int awaitSomeFinished(ApiClient api, List<String> jobs) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
       int finished = 0;
@@ -139,7 +139,7 @@ class ProcessCrashTest {
     throw new AssertionError("no job finished within 60 s");
   }
 
-  private static void awaitStatus(ApiClient api, String job, String status) throws InterruptedException {
+  static void awaitStatus(ApiClient api, String job, String status) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
       if (status.equals(api.get("/jobs/" + job).bodyAsJsonObject().getString("status"))) {

@@ -27,7 +27,7 @@ class RebalanceTest {
   @Test
   void an_inference_consumer_leaving_and_joining_during_load_loses_no_job_and_doubles_no_detection() throws Exception {
     TestEnv env = new TestEnv();
-    try (RunningApp sys = new RunningApp(env, new JsonObject().put("roles", "gateway,ingest,results")
+    try (RunningApp sys = new RunningApp(env, new JsonObject().put("roles", "gateway,ingest,queries,results")
         .put("inference", new JsonObject().put("batch-size", 2)))) {
       sys.vertx.deployVerticle(new InferenceVerticle(sys.app.config(), new DummyDetector(100), sys.registry))
           .await(30, TimeUnit.SECONDS);

@@ -29,7 +29,7 @@ class RedeliveryTest {
   @BeforeEach
   void start() {
     // every role but inference: the test deploys the inference consumers itself
-    sys = new RunningApp(new TestEnv(), new JsonObject().put("roles", "gateway,ingest,results"));
+    sys = new RunningApp(new TestEnv(), new JsonObject().put("roles", "gateway,ingest,queries,results"));
   }
 
   @AfterEach

@@ -57,7 +57,7 @@ class SweeperTest {
 
   @Test
   void a_job_no_consumer_takes_is_republished_then_failed_with_not_processed() {
-    JsonObject noInference = FAST_SWEEPS.copy().put("roles", "gateway,ingest,results");
+    JsonObject noInference = FAST_SWEEPS.copy().put("roles", "gateway,ingest,queries,results");
     try (RunningApp sys = new RunningApp(new TestEnv(), noInference)) {
       JsonObject accepted = sys.api.upload(TestImages.coinPhoto(), "c.jpg", "image/jpeg").bodyAsJsonObject();
       String jobId = accepted.getString("jobId");

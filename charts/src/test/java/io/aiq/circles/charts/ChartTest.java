@@ -25,8 +25,12 @@ import org.junit.jupiter.api.Test;
  * the right topic and group).
  */
 class ChartTest {
-  private static final List<String> ROLES = List.of("gateway", "ingest", "inference", "results");
+  /** The Deployments of the default layout and the AIQ_ROLES each runs. */
+  private static final Map<String, String> SPLIT = Map.of("api", "gateway,ingest,queries", "inference", "inference",
+      "results", "results");
+  private static final List<String> CLUSTERED_ROLES = List.of("gateway", "ingest", "queries", "inference", "results");
   private static final Rendered DEFAULTS = Rendered.with();
+  private static final Rendered CLUSTERED = Rendered.with("ci/split-clustered-values.yaml");
   private static final Rendered ALL_ON = Rendered.with("ci/all-on-values.yaml");
 
   @Test
@@ -37,12 +41,38 @@ class ChartTest {
   }
 
   @Test
-  void the_default_values_render_one_deployment_per_role_each_running_its_role() {
-    for (String role : ROLES) {
-      Deployment d = DEFAULTS.deployment(role);
-      assertThat(Rendered.env(Rendered.app(d), "AIQ_ROLES")).contains(role);
+  void the_default_layout_is_api_inference_and_results_writer_with_no_clustered_event_bus() throws Exception {
+    assertThat(DEFAULTS.all(Deployment.class)).extracting(d -> d.getMetadata().getName())
+        .containsExactlyInAnyOrderElementsOf(SPLIT.keySet().stream().map(k -> Rendered.RELEASE + "-aiq-circles-" + k).toList());
+    java.util.Set<io.aiq.circles.config.Role> covered = java.util.EnumSet.noneOf(io.aiq.circles.config.Role.class);
+    for (Map.Entry<String, String> e : SPLIT.entrySet()) {
+      Deployment d = DEFAULTS.deployment(e.getKey());
+      Container c = Rendered.app(d);
+      assertThat(Rendered.env(c, "AIQ_ROLES")).contains(e.getValue());
+      assertThat(c.getEnv()).as("no pod IP to advertise to a cluster").noneMatch(v -> v.getName().startsWith("AIQ_CLUSTER_"));
+      assertThat(c.getPorts()).as(e.getKey() + " declares only http").extracting(p -> p.getName()).containsExactly("http");
+      // the application, loaded from what the pod gets, runs these roles without a cluster (and accepts them:
+      // an API process without ingest or queries would be refused at start)
+      AppConfig config = Rendered.appConfig(DEFAULTS.settings(d));
+      assertThat(config.cluster().enabled()).isFalse();
+      assertThat(String.join(",", config.roles().stream().map(io.aiq.circles.config.Role::wire).toList()))
+          .isEqualTo(e.getValue());
+      covered.addAll(config.roles());
     }
-    assertThat(DEFAULTS.all(Deployment.class)).hasSize(4);
+    assertThat(covered).as("every role runs somewhere").containsExactlyInAnyOrder(io.aiq.circles.config.Role.values());
+    assertThat(DEFAULTS.all(Service.class)).as("no headless cluster Service")
+        .noneMatch(s -> "None".equals(s.getSpec().getClusterIP()));
+    assertThat(DEFAULTS.names()).noneMatch(n -> n.endsWith("-cluster"));
+    // the API Service, HPA and budgets follow the api Deployment
+    Service api = DEFAULTS.named(Service.class, Rendered.RELEASE + "-aiq-circles").orElseThrow();
+    assertThat(api.getSpec().getSelector()).containsEntry("app.kubernetes.io/component", "api");
+  }
+
+  @Test
+  void with_store_on_a_filesystem_only_the_pods_that_write_or_read_blobs_mount_it() {
+    assertThat(Rendered.app(DEFAULTS.deployment("api")).getVolumeMounts()).anyMatch(m -> m.getName().equals("store"));
+    assertThat(Rendered.app(DEFAULTS.deployment("inference")).getVolumeMounts()).anyMatch(m -> m.getName().equals("store"));
+    assertThat(Rendered.app(DEFAULTS.deployment("results")).getVolumeMounts()).noneMatch(m -> m.getName().equals("store"));
   }
 
   @Test
@@ -51,29 +81,43 @@ class ChartTest {
 
     assertThat(r.all(Deployment.class)).hasSize(1);
     Deployment d = r.all(Deployment.class).get(0);
-    assertThat(Rendered.env(Rendered.app(d), "AIQ_ROLES")).contains("gateway,ingest,inference,results");
+    assertThat(Rendered.env(Rendered.app(d), "AIQ_ROLES")).contains("gateway,ingest,queries,inference,results");
     assertThat(r.settings(d)).containsEntry("AIQ_CLUSTER_ENABLED", "false");
   }
 
   @Test
-  void split_roles_join_one_cluster_through_a_headless_service_that_lists_pods_before_they_are_ready() {
-    Service cluster = DEFAULTS.all(Service.class).stream().filter(s -> "None".equals(s.getSpec().getClusterIP()))
+  void split_clustered_roles_join_one_cluster_through_a_headless_service_that_lists_pods_before_they_are_ready()
+      throws Exception {
+    Service cluster = CLUSTERED.all(Service.class).stream().filter(s -> "None".equals(s.getSpec().getClusterIP()))
         .findFirst().orElseThrow();
     assertThat(cluster.getSpec().getPublishNotReadyAddresses()).isTrue();
     assertThat(cluster.getSpec().getPorts()).anyMatch(p -> p.getPort() == 5701);
-    for (String role : ROLES) {
-      Map<String, String> settings = DEFAULTS.settings(DEFAULTS.deployment(role));
+    assertThat(CLUSTERED.all(Deployment.class)).hasSize(CLUSTERED_ROLES.size());
+    for (String role : CLUSTERED_ROLES) {
+      Deployment d = CLUSTERED.deployment(role);
+      Map<String, String> settings = CLUSTERED.settings(d);
+      assertThat(Rendered.env(Rendered.app(d), "AIQ_ROLES")).contains(role);
       assertThat(settings).containsEntry("AIQ_CLUSTER_ENABLED", "true")
           .containsEntry("AIQ_CLUSTER_KUBERNETES_SERVICE_DNS", cluster.getMetadata().getName() + "."
               + Rendered.NAMESPACE + ".svc.cluster.local");
-      assertThat(Rendered.app(DEFAULTS.deployment(role)).getEnv()).anyMatch(e -> e.getName().equals("AIQ_CLUSTER_HOST")
+      assertThat(Rendered.app(d).getEnv()).anyMatch(e -> e.getName().equals("AIQ_CLUSTER_HOST")
           && e.getValueFrom() != null && "status.podIP".equals(e.getValueFrom().getFieldRef().getFieldPath()));
+      // the ports the application will listen on are the ones the container declares
+      AppConfig config = Rendered.appConfig(settings);
+      assertThat(Rendered.app(d).getPorts()).extracting(p -> p.getName() + "=" + p.getContainerPort())
+          .containsExactlyInAnyOrder("http=" + config.http().port(), "hazelcast=" + config.cluster().port(),
+              "eventbus=" + config.cluster().eventBusPort());
     }
+    NetworkPolicy policy = CLUSTERED.all(NetworkPolicy.class).get(0);
+    assertThat(policy.getSpec().getIngress().stream().flatMap(i -> i.getPorts().stream()).map(p -> p.getPort().getIntVal()))
+        .contains(8080, 5701, 5710);
+    assertThat(policy.getSpec().getEgress().stream().flatMap(i -> i.getPorts().stream()).map(p -> p.getPort().getIntVal()))
+        .contains(5701, 5710);
   }
 
   @Test
   void every_pod_is_probed_on_the_health_endpoints() {
-    for (Rendered r : List.of(DEFAULTS, ALL_ON)) {
+    for (Rendered r : List.of(DEFAULTS, ALL_ON, CLUSTERED)) {
       for (Deployment d : r.all(Deployment.class)) {
         Container c = Rendered.app(d);
         assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/health/live");
@@ -124,7 +168,7 @@ class ChartTest {
 
   @Test
   void the_rendered_configmap_is_a_configuration_the_application_accepts() throws Exception {
-    for (Rendered r : List.of(DEFAULTS, ALL_ON, Rendered.with("values-dev.yaml"), Rendered.with("values-stage.yaml"),
+    for (Rendered r : List.of(DEFAULTS, ALL_ON, CLUSTERED, Rendered.with("values-dev.yaml"), Rendered.with("values-stage.yaml"),
         Rendered.with("values-prod.yaml"), Rendered.with("values-kind.yaml"))) {
       for (Deployment d : r.all(Deployment.class)) {
         AppConfig config = Rendered.appConfig(r.settings(d));
@@ -137,7 +181,7 @@ class ChartTest {
   @Test
   void every_option_on_renders_scaling_budgets_policies_mesh_ingress_and_monitoring() {
     assertThat(ALL_ON.all(HorizontalPodAutoscaler.class)).extracting(h -> h.getMetadata().getName())
-        .anyMatch(n -> n.endsWith("-gateway")).anyMatch(n -> n.endsWith("-results"));
+        .anyMatch(n -> n.endsWith("-api")).anyMatch(n -> n.endsWith("-results"));
     assertThat(ALL_ON.all(PodDisruptionBudget.class)).isNotEmpty();
     NetworkPolicy policy = ALL_ON.all(NetworkPolicy.class).get(0);
     List<Integer> egressPorts = policy.getSpec().getEgress().stream().flatMap(e -> e.getPorts().stream())
@@ -152,7 +196,7 @@ class ChartTest {
 
   @Test
   void every_rendered_object_reads_as_its_kind_with_no_unknown_fields() {
-    for (Rendered r : List.of(DEFAULTS, ALL_ON, Rendered.with("ci/all-in-one-values.yaml"), Rendered.with("values-dev.yaml"),
+    for (Rendered r : List.of(DEFAULTS, ALL_ON, CLUSTERED, Rendered.with("ci/all-in-one-values.yaml"), Rendered.with("values-dev.yaml"),
         Rendered.with("values-stage.yaml"), Rendered.with("values-prod.yaml"), Rendered.with("values-kind.yaml"))) {
       assertThat(r.objects).isNotEmpty();
       for (HasMetadata o : r.objects) {

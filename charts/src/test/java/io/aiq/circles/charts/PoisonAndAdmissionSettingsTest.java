@@ -20,7 +20,7 @@ class PoisonAndAdmissionSettingsTest {
     for (String role : List.of("inference", "results")) {
       assertThat(Rendered.appConfig(r.settings(r.deployment(role))).kafka().maxRecordAttempts()).as(role).isEqualTo(5);
     }
-    AppConfig api = Rendered.appConfig(r.settings(r.deployment("gateway")));
+    AppConfig api = Rendered.appConfig(r.settings(r.deployment("api")));
     assertThat(api.upload().maxQueuedJobs()).isEqualTo(5000);
     assertThat(api.upload().maxBacklogSeconds()).isEqualTo(45.0);
     assertThat(api.upload().maxBytesInFlight()).isEqualTo(256L << 20);
@@ -31,7 +31,7 @@ class PoisonAndAdmissionSettingsTest {
     Rendered r = Rendered.with(List.of(), Map.of("kafka.maxRecordAttempts", 9, "config.upload.max-queued-jobs", 100,
         "config.upload.max-backlog-seconds", 20));
     assertThat(Rendered.appConfig(r.settings(r.deployment("inference"))).kafka().maxRecordAttempts()).isEqualTo(9);
-    AppConfig api = Rendered.appConfig(r.settings(r.deployment("gateway")));
+    AppConfig api = Rendered.appConfig(r.settings(r.deployment("api")));
     assertThat(api.upload().maxQueuedJobs()).isEqualTo(100);
     assertThat(api.upload().maxBacklogSeconds()).isEqualTo(20.0);
   }

@@ -104,11 +104,20 @@ public record AppConfig(Set<Role> roles, String detector, Http http, Upload uplo
   }
 
   /**
+   * @param port Hazelcast's member port (the next free one when taken)
+   * @param eventBusPort the port the clustered event bus listens on and advertises: fixed, so a
+   *     container can declare it and a NetworkPolicy open it (0: a random one, only where nothing
+   *     filters ports)
    * @param kubernetesServiceDns a headless Service whose DNS names the members (Kubernetes); when
    *     set, members are found through it instead of {@code members}
    */
-  public record Cluster(boolean enabled, String name, String host, int port, List<String> members,
+  public record Cluster(boolean enabled, String name, String host, int port, int eventBusPort, List<String> members,
                         String kubernetesServiceDns, String configFile) {
+    public Cluster {
+      if (eventBusPort < 0 || eventBusPort > 65535) {
+        throw new ConfigException("cluster.event-bus-port must be 0 (random) or a port number, got " + eventBusPort);
+      }
+    }
   }
 
   /** The TensorFlow detector's SavedModel; {@code scoreThreshold} null means the model's own. */
@@ -152,7 +161,7 @@ public record AppConfig(Set<Role> roles, String detector, Http http, Upload uplo
     Settings ks = Settings.of(json, "kserve");
     Settings rl = Settings.of(json, "rate-limit");
     return new AppConfig(
-        parseRoles(top.string("roles")),
+        checkRoles(parseRoles(top.string("roles")), cl.bool("enabled")),
         top.string("detector").trim().toLowerCase(Locale.ROOT),
         new Http(http.string("host"), http.integer("port"), http.integer("max-wait-seconds"),
             http.longValue("backend-timeout-ms"), http.integer("idle-timeout-seconds"), http.integer("max-waiters")),
@@ -174,7 +183,7 @@ public record AppConfig(Set<Role> roles, String detector, Http http, Upload uplo
             res.longValue("retry-backoff-max-ms")),
         new Sweeper(sw.bool("enabled"), sw.longValue("interval-ms"), sw.longValue("queued-timeout-ms"),
             sw.longValue("processing-timeout-ms"), sw.integer("max-submissions")),
-        new Cluster(cl.bool("enabled"), cl.string("name"), cl.string("host"), cl.integer("port"),
+        new Cluster(cl.bool("enabled"), cl.string("name"), cl.string("host"), cl.integer("port"), cl.integer("event-bus-port"),
             Arrays.stream(cl.string("members").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList(),
             cl.string("kubernetes-service-dns").trim(), cl.string("config-file")),
         new Model(Path.of(md.string("path")), md.integer("threads"),
@@ -214,6 +223,27 @@ public record AppConfig(Set<Role> roles, String detector, Http http, Upload uplo
       throw new ConfigException("roles: at least one role must be named");
     }
     return Collections.unmodifiableSet(out);
+  }
+
+  /**
+   * The gateway answers uploads through ingest and queries through the query role, over the event bus:
+   * without a cluster they must run in this process, or its requests could never be answered.
+   *
+   * @throws ConfigException for a process whose gateway would have no one to ask
+   */
+  static Set<Role> checkRoles(Set<Role> roles, boolean clustered) {
+    if (clustered || !roles.contains(Role.GATEWAY)) {
+      return roles;
+    }
+    List<String> missing = java.util.stream.Stream.of(Role.INGEST, Role.QUERIES).filter(r -> !roles.contains(r))
+        .map(Role::wire).toList();
+    if (!missing.isEmpty()) {
+      throw new ConfigException("roles: the gateway needs " + String.join(" and ", missing) + " in the same process "
+          + "(they answer its uploads and queries over the local event bus), or cluster.enabled=true; got roles "
+          + String.join(",", roles.stream().map(Role::wire).toList()) + ". The API process is gateway,ingest,queries. "
+          + "Note: results is only the results writer now; the queries it used to answer are the queries role");
+    }
+    return roles;
   }
 
   public boolean runs(Role role) {

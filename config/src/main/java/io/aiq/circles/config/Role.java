@@ -1,19 +1,31 @@
 package io.aiq.circles.config;
 
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /**
  * What a process does ({@code roles} in configuration): one image runs as any of them, or all. Each
  * consuming role's name is also its consumer group's suffix ({@code <group-prefix>-<role>}).
+ *
+ * <p>The gateway reaches ingest and queries over the Vert.x event bus; every other link between roles
+ * goes through Kafka, PostgreSQL or the image store. So a process with the gateway also runs ingest and
+ * queries on its local event bus (the API process: {@code gateway,ingest,queries}), unless it is
+ * clustered; inference and the results writer run anywhere.
  */
 public enum Role {
   /** the HTTP edge: the API, its documents, the viewer, admission control */
   GATEWAY,
   /** stores uploads, records jobs, publishes ImageSubmitted; the sweeper */
   INGEST,
+  /** answers the gateway's job, image and object queries from PostgreSQL */
+  QUERIES,
   /** consumes ImageSubmitted, runs the detector; the KServe endpoints */
   INFERENCE,
-  /** writes results to PostgreSQL; answers the queries */
+  /**
+   * the results writer: consumes the detection events into PostgreSQL (consumer group
+   * {@code <prefix>-results}). Up to issue 15 it also answered the queries; that is now {@link #QUERIES}.
+   */
   RESULTS;
 
   /** The name in configuration, metrics, logs and consumer groups. */
@@ -28,7 +40,8 @@ public enum Role {
         return r;
       }
     }
-    throw new ConfigException("roles: unknown role '" + name.trim() + "' (known: gateway, ingest, inference, results)");
+    throw new ConfigException("roles: unknown role '" + name.trim() + "' (known: "
+        + Arrays.stream(values()).map(Role::wire).collect(Collectors.joining(", ")) + ", or all)");
   }
 
   @Override

@@ -25,7 +25,9 @@ class ConfigLoaderTest {
   void the_defaults_run_every_role_with_the_shipped_model_on_local_services(Vertx vertx) throws Exception {
     AppConfig c = load(vertx, Map.of(), null);
 
-    assertThat(c.roles()).containsExactlyInAnyOrder(Role.GATEWAY, Role.INGEST, Role.INFERENCE, Role.RESULTS);
+    assertThat(c.roles()).containsExactlyInAnyOrder(Role.GATEWAY, Role.INGEST, Role.QUERIES, Role.INFERENCE, Role.RESULTS);
+    assertThat(c.cluster().enabled()).isFalse();
+    assertThat(c.cluster().eventBusPort()).as("a fixed event-bus port when clustering is turned on").isEqualTo(5710);
     assertThat(c.detector()).isEqualTo("tensorflow");
     assertThat(c.model().path()).hasToString("models/circles");
     assertThat(c.http().port()).isEqualTo(8080);
@@ -109,7 +111,39 @@ class ConfigLoaderTest {
 
   @Test
   void all_names_every_role() {
-    assertThat(AppConfig.parseRoles("all")).containsExactlyInAnyOrder(Role.GATEWAY, Role.INGEST, Role.INFERENCE, Role.RESULTS);
+    assertThat(AppConfig.parseRoles("all"))
+        .containsExactlyInAnyOrder(Role.GATEWAY, Role.INGEST, Role.QUERIES, Role.INFERENCE, Role.RESULTS);
     assertThat(AppConfig.parseRoles(" Gateway , results ")).containsExactlyInAnyOrder(Role.GATEWAY, Role.RESULTS);
+  }
+
+  @Test
+  void the_api_process_inference_and_the_results_writer_each_load_without_a_cluster(Vertx vertx) throws Exception {
+    assertThat(load(vertx, Map.of("AIQ_ROLES", "gateway,ingest,queries"), null).roles())
+        .containsExactlyInAnyOrder(Role.GATEWAY, Role.INGEST, Role.QUERIES);
+    assertThat(load(vertx, Map.of("AIQ_ROLES", "inference"), null).roles()).containsExactly(Role.INFERENCE);
+    assertThat(load(vertx, Map.of("AIQ_ROLES", "results"), null).roles()).as("results alone is the writer")
+        .containsExactly(Role.RESULTS);
+  }
+
+  @Test
+  void a_gateway_without_ingest_or_queries_and_without_a_cluster_is_refused_at_start(Vertx vertx) throws Exception {
+    // the old API layout "gateway,ingest,results": results no longer answers queries
+    assertThatThrownBy(() -> load(vertx, Map.of("AIQ_ROLES", "gateway,ingest,results"), null))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("queries").hasMessageContaining("cluster.enabled")
+        .hasMessageNotContaining("ingest and");
+    assertThatThrownBy(() -> load(vertx, Map.of("AIQ_ROLES", "gateway"), null))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("ingest and queries");
+    assertThatThrownBy(() -> load(vertx, Map.of("AIQ_ROLES", "gateway,queries"), null))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("needs ingest");
+    // clustered, the other roles may be in other processes
+    assertThat(load(vertx, Map.of("AIQ_ROLES", "gateway", "AIQ_CLUSTER_ENABLED", "true"), null).roles())
+        .containsExactly(Role.GATEWAY);
+  }
+
+  @Test
+  void the_event_bus_port_is_a_setting_and_a_port_number(Vertx vertx) throws Exception {
+    assertThat(load(vertx, Map.of("AIQ_CLUSTER_EVENT_BUS_PORT", "5801"), null).cluster().eventBusPort()).isEqualTo(5801);
+    assertThatThrownBy(() -> load(vertx, Map.of("AIQ_CLUSTER_EVENT_BUS_PORT", "70000"), null))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("cluster.event-bus-port");
   }
 }
