@@ -151,7 +151,7 @@ stop:
     @scripts/kafka.sh stop
     @scripts/postgres.sh stop
 
-# Stop everything, drop the dev database, mvn clean, delete .dev/ (Kafka data, images, logs); --force: even in use; --k8s [--force]: delete the kind cluster instead
+# Stop everything, drop the dev database, mvn clean, delete .dev/ (Kafka data, images, S3 objects, logs); --force: even in use; --k8s [--force]: delete the kind cluster instead
 clean *args:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -168,6 +168,8 @@ clean *args:
       esac
     done
     just stop
+    # the dev S3 server (just dev --s3): its objects are under .dev/s3 and go with .dev
+    scripts/s3proxy.sh stop
     # The database goes with the image store: jobs left in it would point at deleted images (and the
     # sweeper would republish them). Only database aiq where scripts/postgres.sh ensure made it, never one
     # AIQ_DATABASE_URL names; a throwaway cluster under .dev goes with .dev. Stops here when it is in use.

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs the AIQ Circles jar locally; used by the justfile (`just dev`, `just gateway`, ...).
 #
-#   scripts/app.sh start NAME ROLES PORT [--background] [APP ARGS...]
+#   scripts/app.sh start NAME ROLES PORT [--background] [--s3] [APP ARGS...]
 #       builds the jar when missing or older than a pom.xml or src/main file, makes sure
 #       PostgreSQL (scripts/postgres.sh ensure) and Kafka (scripts/kafka.sh start) are up, then
 #       runs `java -jar app/target/aiq-circles.jar` with AIQ_ROLES=ROLES and AIQ_HTTP_PORT=PORT:
 #       in the foreground, or with --background detached (log .dev/logs/NAME.log, pid
-#       .dev/NAME.pid) until /health/ready answers 200.
+#       .dev/NAME.pid) until /health/ready answers 200. --s3: images in a local S3 server instead of
+#       a folder (evaluates `scripts/s3proxy.sh start`, which exports the AIQ_STORE_* settings).
 #   scripts/app.sh split [--background] [--s3] [APP ARGS...]
 #       the chart's default layout as three processes on this machine, with no clustered event bus:
 #       api (gateway,ingest,queries) on AIQ_HTTP_PORT (default 8080), inference on 8082 and the
@@ -99,7 +100,11 @@ print_urls() { # roles port
   if [[ -n "${AIQ_KAFKA_BOOTSTRAP:-}" ]]; then
     echo "  Kafka        $AIQ_KAFKA_BOOTSTRAP"
     echo "  PostgreSQL   ${AIQ_DATABASE_URL:-}"
-    echo "  images       ${AIQ_STORE_ROOT:-}"
+    if [[ "${AIQ_STORE_TYPE:-}" == s3 ]]; then
+      echo "  images       S3 ${AIQ_STORE_S3_ENDPOINT:-(AWS)} bucket ${AIQ_STORE_S3_BUCKET:-}"
+    else
+      echo "  images       ${AIQ_STORE_ROOT:-}"
+    fi
   fi
 }
 
@@ -107,11 +112,12 @@ cmd_start() {
   (( $# >= 3 )) || die "usage: scripts/app.sh start NAME ROLES PORT [--background] [APP ARGS...]"
   local name="$1" roles="$2" port="$3"
   shift 3
-  local background="" arg
+  local background="" s3="" arg
   local -a app_args=()
   for arg in "$@"; do
     case "$arg" in
       --background | -d) background=1 ;;
+      --s3) s3=1 ;;
       *) app_args+=("$arg") ;;
     esac
   done
@@ -134,6 +140,11 @@ cmd_start() {
   eval "$db_env"
   local bootstrap
   bootstrap="$("$ROOT/scripts/kafka.sh" start)" || die "Kafka did not start (see above)"
+  if [[ -n "$s3" ]]; then
+    local s3_env
+    s3_env="$("$ROOT/scripts/s3proxy.sh" start)" || die "the S3 server did not start (see above)"
+    eval "$s3_env"
+  fi
 
   export AIQ_ROLES="$roles"
   export AIQ_HTTP_PORT="$port"

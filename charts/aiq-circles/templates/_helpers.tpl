@@ -150,6 +150,14 @@ results).
 {{- end }}
 
 {{/*
+"true" when a role's pods get the image store's volume: they read or write blobs and the store is a
+filesystem (with store.type s3 no pod mounts anything). Call with the role context.
+*/}}
+{{- define "aiq-circles.storeVolume" -}}
+{{- if and (include "aiq-circles.mountsStore" .role) (ne .root.Values.store.type "s3") }}true{{ end }}
+{{- end }}
+
+{{/*
 "true" when KEDA owns a role's replica count (inference in split mode, keda.enabled).
 Call with the role context.
 */}}
@@ -364,6 +372,19 @@ envFrom; these are per pod or secret). Call with the role context.
       name: {{ include "aiq-circles.fullname" $root }}
       key: database-password
 {{- end }}
+{{- $s3 := $root.Values.store.s3 }}
+{{- if and (eq $root.Values.store.type "s3") $s3.existingSecret (include "aiq-circles.mountsStore" .role) }}
+- name: AIQ_STORE_S3_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s3.existingSecret | quote }}
+      key: access-key-id
+- name: AIQ_STORE_S3_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $s3.existingSecret | quote }}
+      key: secret-access-key
+{{- end }}
 {{- if $keys.existingSecret }}
 - name: AIQ_API_KEYS
   valueFrom:
@@ -501,7 +522,7 @@ spec:
       volumeMounts:
         - name: tmp
           mountPath: /tmp
-        {{- if include "aiq-circles.mountsStore" .role }}
+        {{- if include "aiq-circles.storeVolume" . }}
         - name: store
           mountPath: {{ $root.Values.store.root | quote }}
         {{- end }}
@@ -521,7 +542,7 @@ spec:
       {{- else }}
       emptyDir: {}
       {{- end }}
-    {{- if include "aiq-circles.mountsStore" .role }}
+    {{- if include "aiq-circles.storeVolume" . }}
     - name: store
       {{- if $root.Values.store.persistence.enabled }}
       persistentVolumeClaim:
@@ -543,10 +564,13 @@ Checks across values that the schema cannot express; fails the render with a mes
 {{- if le (mul (.Values.terminationGracePeriodSeconds | int64) 1000) $shutdownMs }}
 {{- fail (printf "terminationGracePeriodSeconds (%d s) must exceed config.shutdown-timeout-ms (%d ms), or the kubelet kills pods mid-drain" (.Values.terminationGracePeriodSeconds | int64) $shutdownMs) }}
 {{- end }}
-{{- if and (ne .Values.mode "all-in-one") (not .Values.store.persistence.enabled) }}
+{{- if and (eq .Values.store.type "s3") (not .Values.store.s3.bucket) }}
+{{- fail "store.type s3 needs store.s3.bucket" }}
+{{- end }}
+{{- if and (ne .Values.mode "all-in-one") (not .Values.store.persistence.enabled) (ne .Values.store.type "s3") }}
 {{- fail (printf "mode %s needs a shared image store (the API pods write it, inference reads it): set store.persistence.enabled=true (with an RWX storageClass or an existingClaim)" .Values.mode) }}
 {{- end }}
-{{- if and (eq .Values.mode "all-in-one") (not .Values.store.persistence.enabled) (gt (.Values.allInOne.replicas | int) 1) }}
+{{- if and (eq .Values.mode "all-in-one") (not .Values.store.persistence.enabled) (ne .Values.store.type "s3") (gt (.Values.allInOne.replicas | int) 1) }}
 {{- fail "allInOne.replicas > 1 needs a shared image store: set store.persistence.enabled=true" }}
 {{- end }}
 {{- if and .Values.database.existingSecret .Values.database.password }}

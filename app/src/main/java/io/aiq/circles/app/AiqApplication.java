@@ -16,6 +16,8 @@ import io.aiq.circles.messaging.BacklogMonitor;
 import io.aiq.circles.messaging.KafkaHealth;
 import io.aiq.circles.messaging.TopicAdmin;
 import io.aiq.circles.persistence.Database;
+import io.aiq.circles.persistence.ImageStore;
+import io.aiq.circles.persistence.ImageStores;
 import io.aiq.circles.results.ResultsConsumerVerticle;
 import io.aiq.circles.results.ResultsQueryVerticle;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -52,6 +54,7 @@ public final class AiqApplication {
   private final List<String> deployments = new ArrayList<>();
   private Pool pool;
   private KafkaHealth kafkaHealth;
+  private ImageStore healthStore;
   private BacklogMonitor backlog;
   private Detector detector;
   private ModelEndpoints modelEndpoints;
@@ -93,6 +96,11 @@ public final class AiqApplication {
             Database.registerHealth(readiness, pool);
             return Future.<Void>succeededFuture();
           });
+    }
+    if (config.runs(Role.INGEST) || config.runs(Role.INFERENCE)) {
+      // the roles that read or write blobs are ready only when the image store answers (S3: the bucket)
+      healthStore = ImageStores.create(vertx, config.store());
+      ImageStores.registerHealth(readiness, healthStore);
     }
     if (needsKafka) {
       ready = ready.compose(v -> config.kafka().createTopics()
@@ -195,6 +203,9 @@ public final class AiqApplication {
       }
       if (kafkaHealth != null) {
         closing.add(kafkaHealth.close());
+      }
+      if (healthStore != null) {
+        closing.add(healthStore.close());
       }
       if (backlog != null) {
         closing.add(backlog.close());

@@ -79,7 +79,61 @@ public record AppConfig(Set<Role> roles, String detector, Http http, Upload uplo
                          int connectTimeoutMs, boolean migrate) {
   }
 
-  public record Store(Path root) {
+  /**
+   * Where image blobs live: {@code filesystem} (a folder under {@code root}, a shared volume in a
+   * cluster) or {@code s3} (any S3-compatible object store, see {@link S3}).
+   */
+  public record Store(String type, Path root, S3 s3) {
+    public static final String FILESYSTEM = "filesystem";
+    public static final String S3_TYPE = "s3";
+
+    public Store {
+      if (!FILESYSTEM.equals(type) && !S3_TYPE.equals(type)) {
+        throw new ConfigException("store.type must be filesystem or s3, got '" + type + "'");
+      }
+      if (S3_TYPE.equals(type) && (s3 == null || s3.bucket().isBlank())) {
+        throw new ConfigException("store.type is s3 but store.s3.bucket is not set (AIQ_STORE_S3_BUCKET)");
+      }
+    }
+
+    /** A filesystem store under this folder. */
+    public Store(Path root) {
+      this(FILESYSTEM, root, null);
+    }
+
+    public boolean isS3() {
+      return S3_TYPE.equals(type);
+    }
+  }
+
+  /**
+   * An S3-compatible bucket. Blank values mean the SDK's own: no endpoint is AWS S3 of the region;
+   * no access key is the default credentials chain (environment, web identity / IRSA, instance profile).
+   *
+   * @param prefix put before every blob's reference ({@code images/} → {@code images/ab/cd/abcd….jpg})
+   * @param pathStyle {@code endpoint/bucket/key} rather than {@code bucket.endpoint/key} (MinIO, S3Proxy, Ceph)
+   * @param workerThreads threads that run the SDK's blocking calls, never the event loops
+   * @param timeoutMs the bound on one call, its retries included
+   */
+  public record S3(String bucket, String prefix, String endpoint, String region, boolean pathStyle,
+                   String accessKeyId, String secretAccessKey, int workerThreads, long timeoutMs) {
+    public S3 {
+      if (accessKeyId.isBlank() != secretAccessKey.isBlank()) {
+        throw new ConfigException("store.s3.access-key-id and store.s3.secret-access-key must be set together "
+            + "(or both left blank for the default credentials chain)");
+      }
+      if (workerThreads < 1 || timeoutMs < 1) {
+        throw new ConfigException("store.s3.worker-threads and store.s3.timeout-ms must be at least 1, got "
+            + workerThreads + " and " + timeoutMs);
+      }
+    }
+
+    @Override
+    public String toString() {
+      // never the secret in a log line
+      return "S3[bucket=" + bucket + ", prefix=" + prefix + ", endpoint=" + endpoint + ", region=" + region
+          + ", pathStyle=" + pathStyle + ", accessKeyId=" + accessKeyId + "]";
+    }
   }
 
   /**
@@ -175,7 +229,7 @@ public record AppConfig(Set<Role> roles, String detector, Http http, Upload uplo
             kafka.integer("max-block-ms"), kafka.integer("session-timeout-ms"), kafka.integer("max-record-attempts")),
         new Database(db.string("url"), db.string("user"), db.string("password"), db.integer("pool-size"),
             db.integer("max-wait-queue"), db.integer("connect-timeout-ms"), db.bool("migrate")),
-        new Store(Path.of(store.string("root"))),
+        store(store, new Settings("store.s3", store.json().getJsonObject("s3", new JsonObject()))),
         new Inference(inf.integer("batch-size"), inf.longValue("batch-wait-ms"), inf.integer("worker-threads"), inf.integer("consumers"),
             inf.integer("max-attempts"),
             inf.longValue("retry-backoff-ms"), inf.longValue("retry-backoff-max-ms")),
@@ -197,6 +251,14 @@ public record AppConfig(Set<Role> roles, String detector, Http http, Upload uplo
         json.copy(),
         new ModelEndpoints(Settings.of(json, "model-endpoints").integer("max-images-per-request"),
             Settings.of(json, "model-endpoints").integer("max-waiting-requests")));
+  }
+
+  private static Store store(Settings store, Settings s3) {
+    String type = store.string("type").trim().toLowerCase(Locale.ROOT);
+    return new Store(type, Path.of(store.string("root")), !Store.S3_TYPE.equals(type) ? null
+        : new S3(s3.string("bucket").trim(), s3.string("prefix").trim(), s3.string("endpoint").trim(),
+            s3.string("region").trim(), s3.bool("path-style"), s3.string("access-key-id").trim(),
+            s3.string("secret-access-key").trim(), s3.integer("worker-threads"), s3.longValue("timeout-ms")));
   }
 
   private static String kserveProtocol(String p) {

@@ -18,6 +18,7 @@ import java.util.Map;
  * <p>Environment names map onto keys as {@code AIQ_<SECTION>_<KEY>}: the first word after
  * {@code AIQ_} is the section and the rest, lower-cased with dashes, the key ({@code AIQ_UPLOAD_MAX_BYTES}
  * → {@code upload.max-bytes}). A single word is a top-level key ({@code AIQ_ROLES} → {@code roles}).
+ * Known subsections are followed too ({@code AIQ_STORE_S3_BUCKET} → {@code store.s3.bucket}).
  */
 public final class ConfigLoader {
   public static final String ENV_PREFIX = "AIQ_";
@@ -75,35 +76,48 @@ public final class ConfigLoader {
       if (!name.startsWith(ENV_PREFIX) || name.equals(CONFIG_FILE_ENV)) {
         return;
       }
-      String rest = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT);
-      String topLevel = null;
-      String knownSection = null;
-      for (String key : known.fieldNames()) {
-        String envForm = key.replace('-', '_');
-        if (!(known.getValue(key) instanceof JsonObject) && rest.equals(envForm)) {
-          topLevel = key;
-        } else if (known.getValue(key) instanceof JsonObject && rest.startsWith(envForm + "_")
-            && (knownSection == null || key.length() > knownSection.length())) {
-          knownSection = key;
-        }
-      }
-      int sep = rest.indexOf('_');
-      if (topLevel != null) {
-        out.put(topLevel, value);
-      } else if (knownSection == null && sep < 0) {
-        out.put(rest, value);
-      } else {
-        String section = knownSection != null ? knownSection : rest.substring(0, sep);
-        String key = rest.substring(section.length() + 1).replace('_', '-');
-        JsonObject s = out.getJsonObject(section);
-        if (s == null) {
-          s = new JsonObject();
-          out.put(section, s);
-        }
-        s.put(key, value);
-      }
+      place(out, known, name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT), value, true);
     });
     return out;
+  }
+
+  /**
+   * Puts one variable's value where its name (lower-cased, after {@code AIQ_}) points in {@code known}:
+   * a known key, or into a known section and on down its known subsections ({@code AIQ_STORE_S3_PATH_STYLE}
+   * → {@code store.s3.path-style}); what is left is a dashed key of the innermost section found.
+   */
+  private static void place(JsonObject out, JsonObject known, String rest, String value, boolean top) {
+    String leaf = null;
+    String knownSection = null;
+    for (String key : known.fieldNames()) {
+      String envForm = key.replace('-', '_');
+      if (!(known.getValue(key) instanceof JsonObject) && rest.equals(envForm)) {
+        leaf = key;
+      } else if (known.getValue(key) instanceof JsonObject && rest.startsWith(envForm + "_")
+          && (knownSection == null || key.length() > knownSection.length())) {
+        knownSection = key;
+      }
+    }
+    int sep = rest.indexOf('_');
+    if (leaf != null) {
+      out.put(leaf, value);
+    } else if (knownSection != null) {
+      place(child(out, knownSection), known.getJsonObject(knownSection), rest.substring(knownSection.length() + 1),
+          value, false);
+    } else if (top && sep >= 0) {
+      child(out, rest.substring(0, sep)).put(rest.substring(sep + 1).replace('_', '-'), value);
+    } else {
+      out.put(top ? rest : rest.replace('_', '-'), value);
+    }
+  }
+
+  private static JsonObject child(JsonObject parent, String name) {
+    JsonObject s = parent.getJsonObject(name);
+    if (s == null) {
+      s = new JsonObject();
+      parent.put(name, s);
+    }
+    return s;
   }
 
   static void deepMerge(JsonObject target, JsonObject source) {

@@ -12,8 +12,8 @@ import io.aiq.circles.messaging.Backoff;
 import io.aiq.circles.messaging.CloudEventHeaders;
 import io.aiq.circles.messaging.ConsumerLoop;
 import io.aiq.circles.messaging.ConsumerVerticle;
-import io.aiq.circles.persistence.FileImageStore;
 import io.aiq.circles.persistence.ImageStore;
+import io.aiq.circles.persistence.ImageStores;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
@@ -66,7 +66,7 @@ public final class InferenceVerticle extends ConsumerVerticle {
 
   @Override
   protected Future<Void> setUp() {
-    store = new FileImageStore(vertx, config.store().root());
+    store = ImageStores.create(vertx, config.store());
     executor = vertx.createSharedWorkerExecutor("aiq-inference", config.inference().workerThreads(),
         10, TimeUnit.MINUTES);
     return Future.succeededFuture();
@@ -82,6 +82,15 @@ public final class InferenceVerticle extends ConsumerVerticle {
     if (executor != null) {
       executor.close();
     }
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  /** The image store away (unreachable, throttling, refusing us) is an outage too: retried, not counted. */
+  @Override
+  protected boolean isOutage(Throwable failure) {
+    return super.isOutage(failure) || ImageStore.isUnavailable(failure);
   }
 
   private record Work(KafkaConsumerRecord<String, Buffer> record, ImageSubmitted event, String traceparent) {
@@ -109,7 +118,8 @@ public final class InferenceVerticle extends ConsumerVerticle {
     for (Work w : work) {
       blobs.add(load(w.event()));
     }
-    // every read completes (a missing blob as null), so one image that is gone fails alone
+    // every read completes (a missing blob as null), so one image that is gone fails alone; a store
+    // that cannot answer fails the batch, an outage retried as a broker's is
     return Future.all(blobs)
         .compose(v -> {
           List<byte[]> bytes = new ArrayList<>(blobs.size());
@@ -173,7 +183,10 @@ public final class InferenceVerticle extends ConsumerVerticle {
     });
   }
 
-  /** The image's bytes, or null when its blob cannot be read (the job then fails as image_missing). */
+  /**
+   * The image's bytes, or null when its blob cannot be read (the job then fails as image_missing);
+   * fails when the store is unavailable (nothing is known about the blob then).
+   */
   private Future<byte[]> load(ImageSubmitted event) {
     Future<Buffer> read;
     try {
@@ -181,9 +194,12 @@ public final class InferenceVerticle extends ConsumerVerticle {
     } catch (IllegalArgumentException e) {
       read = Future.failedFuture(e);
     }
-    return read.map(Buffer::getBytes).otherwise(e -> {
+    return read.map(Buffer::getBytes).recover(e -> {
+      if (ImageStore.isUnavailable(e)) {
+        return Future.failedFuture(e);
+      }
       LOG.warn("job {}: the stored image {} cannot be read: {}", event.jobId(), event.storageRef(), e.toString());
-      return null;
+      return Future.succeededFuture(null);
     });
   }
 

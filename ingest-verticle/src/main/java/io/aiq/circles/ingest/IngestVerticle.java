@@ -9,8 +9,8 @@ import io.aiq.circles.contracts.messages.SubmitImage;
 import io.aiq.circles.messaging.CloudEventHeaders;
 import io.aiq.circles.messaging.EventPublisher;
 import io.aiq.circles.messaging.KafkaClients;
-import io.aiq.circles.persistence.FileImageStore;
 import io.aiq.circles.persistence.ImageStore;
+import io.aiq.circles.persistence.ImageStores;
 import io.aiq.circles.persistence.NewImage;
 import io.aiq.circles.persistence.Submission;
 import io.aiq.circles.persistence.SubmissionRepository;
@@ -54,7 +54,7 @@ public final class IngestVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    store = new FileImageStore(vertx, config.store().root());
+    store = ImageStores.create(vertx, config.store());
     repository = new SubmissionRepository(pool);
     publisher = new EventPublisher(KafkaClients.producer(vertx, config.kafka(), "aiq-ingest-" + shortId()),
         "/aiq-circles/ingest");
@@ -75,7 +75,7 @@ public final class IngestVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     sweeper.stop();
-    return consumer.unregister().eventually(() -> Future.join(publisher.close(), sweeperPublisher.close()));
+    return consumer.unregister().eventually(() -> Future.join(publisher.close(), sweeperPublisher.close(), store.close()));
   }
 
   private void submit(Message<Buffer> message) {
@@ -83,7 +83,9 @@ public final class IngestVerticle extends VerticleBase {
     SubmitImage upload = SubmitImage.fromMessage(message);
     Buffer bytes = upload.bytes();
     store.put(upload.imageId(), extension(upload.format()), bytes)
-        .recover(e -> failure(ErrorCode.INTERNAL, "the image could not be stored", e))
+        // a store that cannot answer now (S3 unreachable, throttling) is a 503 to retry, not a 500
+        .recover(e -> failure(ImageStore.isUnavailable(e) ? ErrorCode.UNAVAILABLE : ErrorCode.INTERNAL,
+            "the image could not be stored", e))
         .compose(ref -> repository.submit(new NewImage(upload.imageId(), ref, upload.contentType(), upload.format(),
             upload.width(), upload.height(), bytes.length()), upload.reprocess())
             .recover(e -> failure(ErrorCode.UNAVAILABLE, "the database is unavailable", e)))

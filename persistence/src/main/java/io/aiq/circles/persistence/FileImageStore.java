@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.file.CopyOptions;
 import io.vertx.core.file.FileSystem;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.UUID;
 
@@ -45,7 +46,17 @@ public final class FileImageStore implements ImageStore {
 
   @Override
   public Future<Buffer> get(String ref) {
-    return fs.readFile(resolve(ref).toString());
+    return fs.readFile(resolve(ref).toString()).recover(e -> Future.failedFuture(
+        isNoSuchFile(e) ? new MissingBlobException(ref, e) : e));
+  }
+
+  private static boolean isNoSuchFile(Throwable failure) {
+    for (Throwable e = failure; e != null; e = e.getCause() == e ? null : e.getCause()) {
+      if (e instanceof NoSuchFileException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override

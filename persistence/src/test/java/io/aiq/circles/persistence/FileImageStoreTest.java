@@ -55,6 +55,17 @@ class FileImageStoreTest {
   }
 
   @Test
+  void a_blob_that_is_not_there_fails_as_missing_not_as_an_outage(Vertx vertx, @TempDir Path root) throws Exception {
+    FileImageStore store = new FileImageStore(vertx, root);
+
+    Throwable failure = store.get(ImageStore.refFor(ID, "png"))
+        .transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await(10, TimeUnit.SECONDS);
+
+    assertThat(failure).isInstanceOf(ImageStore.MissingBlobException.class).hasMessageContaining(ID);
+    assertThat(ImageStore.isUnavailable(failure)).isFalse();
+  }
+
+  @Test
   void references_that_leave_the_store_or_are_not_hashes_are_refused(Vertx vertx, @TempDir Path root) {
     FileImageStore store = new FileImageStore(vertx, root);
     assertThatThrownBy(() -> store.resolve("../../etc/passwd")).isInstanceOf(IllegalArgumentException.class);
