@@ -18,7 +18,8 @@ import java.util.Set;
 public record AppConfig(Set<Role> roles, String detector, Http http, Upload upload, Kafka kafka,
                         Database database, Store store, Inference inference, Results results,
                         Sweeper sweeper, Cluster cluster, Model model, KServe kserve, long dummyDelayMs, List<String> apiKeys,
-                        RateLimit rateLimit, long shutdownTimeoutMs, JsonObject raw, ModelEndpoints modelEndpoints) {
+                        RateLimit rateLimit, long shutdownTimeoutMs, JsonObject raw, ModelEndpoints modelEndpoints,
+                        Retention retention) {
 
 
   /**
@@ -158,6 +159,25 @@ public record AppConfig(Set<Role> roles, String detector, Http http, Upload uplo
   }
 
   /**
+   * Retention, in the ingest role: images uploaded more than {@code days} days ago, with no job in
+   * flight, are deleted like a DELETE would (blob, rows, ImageDeleted event), {@code batchSize} at
+   * most per pass, a pass every {@code intervalMs}. {@code days} 0 turns it off; the pass still runs
+   * to finish deletions a crash or an outage interrupted.
+   */
+  public record Retention(int days, int batchSize, long intervalMs) {
+    public Retention {
+      if (days < 0 || batchSize < 1 || intervalMs < 1) {
+        throw new ConfigException("retention.days must be 0 (off) or more, retention.batch-size and "
+            + "retention.interval-ms at least 1, got " + days + ", " + batchSize + " and " + intervalMs);
+      }
+    }
+
+    public boolean enabled() {
+      return days > 0;
+    }
+  }
+
+  /**
    * @param port Hazelcast's member port (the next free one when taken)
    * @param eventBusPort the port the clustered event bus listens on and advertises: fixed, so a
    *     container can declare it and a NetworkPolicy open it (0: a random one, only where nothing
@@ -250,7 +270,9 @@ public record AppConfig(Set<Role> roles, String detector, Http http, Upload uplo
         top.longValue("shutdown-timeout-ms"),
         json.copy(),
         new ModelEndpoints(Settings.of(json, "model-endpoints").integer("max-images-per-request"),
-            Settings.of(json, "model-endpoints").integer("max-waiting-requests")));
+            Settings.of(json, "model-endpoints").integer("max-waiting-requests")),
+        new Retention(Settings.of(json, "retention").integer("days"), Settings.of(json, "retention").integer("batch-size"),
+            Settings.of(json, "retention").longValue("interval-ms")));
   }
 
   private static Store store(Settings store, Settings s3) {

@@ -16,6 +16,8 @@ public enum ErrorCode {
   METHOD_NOT_ALLOWED(405, "method_not_allowed"),
   REQUEST_TIMEOUT(408, "request_timeout"),
   DUPLICATE_IMAGE(409, "duplicate_image"),
+  /** DELETE of an image while one of its jobs is queued or processing: refused, nothing removed. */
+  JOB_IN_FLIGHT(409, "job_in_flight"),
   PAYLOAD_TOO_LARGE(413, "payload_too_large"),
   URI_TOO_LONG(414, "uri_too_long"),
   IMAGE_TOO_LARGE(413, "image_too_large"),

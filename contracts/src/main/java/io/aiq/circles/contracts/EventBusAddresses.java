@@ -9,6 +9,11 @@ package io.aiq.circles.contracts;
 public final class EventBusAddresses {
   /** Body: {@code SubmitImage} (the bytes, headers). Reply: {@code Submission}. */
   public static final String INGEST_SUBMIT = "aiq.ingest.submit";
+  /**
+   * Body: {@code DeleteImage}. Reply: {@code {imageId}} once the image's rows, blob and event are
+   * done; failures {@code not_found}, {@code job_in_flight}, {@code unavailable}.
+   */
+  public static final String INGEST_DELETE = "aiq.ingest.delete";
   /** Body: {@code JobQuery}. Reply: the job JSON. */
   public static final String RESULTS_JOB = "aiq.results.job";
   /** Body: {@code ImageQuery}. Reply: the image JSON. */

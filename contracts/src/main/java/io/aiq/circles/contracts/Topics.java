@@ -9,22 +9,25 @@ import java.util.List;
  * give each test its own topics); the suffixes below are the public contract for outside consumers.
  */
 public record Topics(String imagesSubmitted, String detectionsStarted, String detectionsCompleted,
-                     String detectionsFailed, String deadLetter) {
+                     String detectionsFailed, String imagesDeleted, String deadLetter) {
 
   public static final String IMAGES_SUBMITTED = "aiq.images.submitted";
   public static final String DETECTIONS_STARTED = "aiq.detections.started";
   public static final String DETECTIONS_COMPLETED = "aiq.detections.completed";
   public static final String DETECTIONS_FAILED = "aiq.detections.failed";
+  /** An image, its jobs and detections were deleted (DELETE /images/{id} or retention). */
+  public static final String IMAGES_DELETED = "aiq.images.deleted";
   public static final String DEAD_LETTER = "aiq.dlq";
 
   public static Topics withPrefix(String prefix) {
     String p = prefix == null ? "" : prefix;
     return new Topics(p + IMAGES_SUBMITTED, p + DETECTIONS_STARTED, p + DETECTIONS_COMPLETED,
-        p + DETECTIONS_FAILED, p + DEAD_LETTER);
+        p + DETECTIONS_FAILED, p + IMAGES_DELETED, p + DEAD_LETTER);
   }
 
   public List<String> all() {
-    return List.of(imagesSubmitted, detectionsStarted, detectionsCompleted, detectionsFailed, deadLetter);
+    return List.of(imagesSubmitted, detectionsStarted, detectionsCompleted, detectionsFailed, imagesDeleted,
+        deadLetter);
   }
 
   /** The topics the results role consumes. */

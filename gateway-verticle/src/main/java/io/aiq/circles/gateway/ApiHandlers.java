@@ -5,6 +5,7 @@ import static io.aiq.circles.contracts.EventBusAddresses.*;
 import io.aiq.circles.contracts.ApiLinks;
 import io.aiq.circles.contracts.ErrorCode;
 import io.aiq.circles.contracts.JobStatus;
+import io.aiq.circles.contracts.messages.DeleteImage;
 import io.aiq.circles.contracts.messages.ImageQuery;
 import io.aiq.circles.contracts.messages.ImagesQuery;
 import io.aiq.circles.contracts.messages.JobQuery;
@@ -184,6 +185,27 @@ final class ApiHandlers {
       return;
     }
     relay(ctx, RESULTS_IMAGE, new ImageQuery(imageId).toJson());
+  }
+
+  // ---- DELETE /images/{imageId} ------------------------------------------------------------------
+
+  /**
+   * Deletes the image with its jobs, detections and blob, in the ingest role (see ImageDeleter there):
+   * 204, then 404; 409 {@code job_in_flight} while a job of the image is queued or processing.
+   */
+  void delete(RoutingContext ctx) {
+    String imageId = ctx.pathParam("imageId");
+    if (!validImageId(ctx, imageId)) {
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(INGEST_DELETE, new DeleteImage(imageId).toJson(),
+            new DeliveryOptions().setSendTimeout(http.backendTimeoutMs()))
+        .onSuccess(reply -> {
+          if (!ctx.response().ended() && !ctx.response().closed()) {
+            ctx.response().setStatusCode(204).end();
+          }
+        })
+        .onFailure(e -> ApiResponses.failure(ctx, e));
   }
 
   void objects(RoutingContext ctx) {

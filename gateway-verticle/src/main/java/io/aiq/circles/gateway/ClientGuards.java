@@ -34,7 +34,7 @@ public final class ClientGuards {
 
   /** What a key may be limited to. */
   public enum Scope {
-    /** POST /images */
+    /** POST /images, DELETE /images/{imageId} */
     UPLOAD,
     /** the KServe model endpoints */
     MODEL

@@ -71,6 +71,8 @@ public final class GatewayVerticle extends VerticleBase {
     router.post("/images/").handler(guards.requireKey(ClientGuards.Scope.UPLOAD)).handler(api::upload);
     router.get("/images").handler(api::images);
     router.get("/images/:imageId").handler(api::image);
+    // deleting is writing: the same key as an upload
+    router.delete("/images/:imageId").handler(guards.requireKey(ClientGuards.Scope.UPLOAD)).handler(api::delete);
     router.get("/images/:imageId/objects").handler(api::objects);
     router.get("/images/:imageId/objects/:objectId").handler(api::object);
     router.get("/jobs/:jobId").handler(api::job);

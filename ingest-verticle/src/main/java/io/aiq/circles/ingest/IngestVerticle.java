@@ -1,14 +1,17 @@
 package io.aiq.circles.ingest;
 
+import static io.aiq.circles.contracts.EventBusAddresses.INGEST_DELETE;
 import static io.aiq.circles.contracts.EventBusAddresses.INGEST_SUBMIT;
 
 import io.aiq.circles.contracts.ErrorCode;
 import io.aiq.circles.config.AppConfig;
 import io.aiq.circles.contracts.events.ImageSubmitted;
+import io.aiq.circles.contracts.messages.DeleteImage;
 import io.aiq.circles.contracts.messages.SubmitImage;
 import io.aiq.circles.messaging.CloudEventHeaders;
 import io.aiq.circles.messaging.EventPublisher;
 import io.aiq.circles.messaging.KafkaClients;
+import io.aiq.circles.persistence.DeletionRepository;
 import io.aiq.circles.persistence.ImageStore;
 import io.aiq.circles.persistence.ImageStores;
 import io.aiq.circles.persistence.NewImage;
@@ -21,6 +24,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -31,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * transaction, publishes {@link ImageSubmitted} and answers only once Kafka acknowledged it. The
  * order (blob, then row, then event) means a failure at any step leaves nothing a client was told
  * about unfinished: a job row whose event was not acknowledged is answered 503 and later republished
- * by the {@link QueuedJobSweeper}.
+ * by the {@link QueuedJobSweeper}. Deletion ({@code DELETE /images/{id}}) and retention run here too,
+ * where the store and the rows are owned: see {@link ImageDeleter} and {@link RetentionSweeper}.
  */
 public final class IngestVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(IngestVerticle.class);
@@ -45,6 +50,9 @@ public final class IngestVerticle extends VerticleBase {
   private SubmissionRepository repository;
   private MessageConsumer<Buffer> consumer;
   private QueuedJobSweeper sweeper;
+  private ImageDeleter deleter;
+  private RetentionSweeper retention;
+  private MessageConsumer<JsonObject> deleteConsumer;
 
   public IngestVerticle(AppConfig config, Pool pool, MeterRegistry registry) {
     this.config = config;
@@ -65,17 +73,25 @@ public final class IngestVerticle extends VerticleBase {
         "/aiq-circles/ingest");
     sweeper = new QueuedJobSweeper(vertx, config.sweeper(), config.kafka().topics(), repository, sweeperPublisher);
     consumer = vertx.eventBus().consumer(INGEST_SUBMIT, this::submit);
-    return consumer.completion().onSuccess(v -> {
+    // deletion runs here, where the store and the job rows are owned (see ImageDeleter)
+    DeletionRepository deletions = new DeletionRepository(pool);
+    deleter = new ImageDeleter(store, deletions, publisher, config.kafka().topics(), registry);
+    retention = new RetentionSweeper(vertx, config.retention(),
+        new ImageDeleter(store, deletions, sweeperPublisher, config.kafka().topics(), registry));
+    deleteConsumer = vertx.eventBus().consumer(INGEST_DELETE, this::delete);
+    return Future.join(consumer.completion(), deleteConsumer.completion()).onSuccess(v -> {
       if (config.sweeper().enabled()) {
         sweeper.start();
       }
+      retention.start();
     });
   }
 
   @Override
   public Future<?> stop() {
     sweeper.stop();
-    return consumer.unregister().eventually(() -> Future.join(publisher.close(), sweeperPublisher.close(), store.close()));
+    retention.stop();
+    return Future.join(consumer.unregister(), deleteConsumer.unregister()).eventually(() -> Future.join(publisher.close(), sweeperPublisher.close(), store.close()));
   }
 
   private void submit(Message<Buffer> message) {
@@ -89,6 +105,11 @@ public final class IngestVerticle extends VerticleBase {
         .compose(ref -> repository.submit(new NewImage(upload.imageId(), ref, upload.contentType(), upload.format(),
             upload.width(), upload.height(), bytes.length()), upload.reprocess())
             .recover(e -> failure(ErrorCode.UNAVAILABLE, "the database is unavailable", e)))
+        // a deletion of the same bytes raced this upload and may have removed the blob stored above
+        .compose(submission -> submission.restoreBlob() ? store.put(upload.imageId(), extension(upload.format()), bytes)
+            .recover(e -> failure(ImageStore.isUnavailable(e) ? ErrorCode.UNAVAILABLE : ErrorCode.INTERNAL,
+                "the image could not be stored", e)).map(submission)
+            : Future.succeededFuture(submission))
         .compose(submission -> submission.newJob() ? publish(submission).map(submission)
             : Future.succeededFuture(submission))
         .onSuccess(s -> {
@@ -98,6 +119,16 @@ public final class IngestVerticle extends VerticleBase {
         })
         .onFailure(e -> {
           sample.stop(registry.timer("aiq_ingest_seconds", "outcome", "failed"));
+          ErrorCode.ApiFailure f = ErrorCode.fromFailure(e);
+          f.code().fail(message, f.message());
+        });
+  }
+
+  private void delete(Message<JsonObject> message) {
+    DeleteImage request = DeleteImage.fromJson(message.body());
+    deleter.deleteRequested(request.imageId())
+        .onSuccess(v -> message.reply(request.toJson()))
+        .onFailure(e -> {
           ErrorCode.ApiFailure f = ErrorCode.fromFailure(e);
           f.code().fail(message, f.message());
         });

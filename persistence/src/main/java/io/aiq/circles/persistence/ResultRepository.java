@@ -28,7 +28,12 @@ public final class ResultRepository {
     /** The job was already there (or further): a redelivery, nothing changed. */
     UNCHANGED,
     /** No such job: the event is for a job this database never saw. */
-    UNKNOWN_JOB
+    UNKNOWN_JOB,
+    /**
+     * The job was deleted with its image (DELETE /images/{id} or retention) before its result came:
+     * nothing to write, and nothing wrong with the event either.
+     */
+    DELETED_JOB
   }
 
   private final Pool pool;
@@ -76,7 +81,9 @@ public final class ResultRepository {
 
   private static Future<Outcome> unchangedOrUnknown(SqlConnection conn, UUID jobId) {
     return conn.preparedQuery(Sql.JOB_EXISTS).execute(Tuple.of(jobId))
-        .map(rows -> rows.size() == 0 ? Outcome.UNKNOWN_JOB : Outcome.UNCHANGED);
+        .compose(rows -> rows.size() > 0 ? Future.succeededFuture(Outcome.UNCHANGED)
+            : conn.preparedQuery(Sql.JOB_DELETED).execute(Tuple.of(jobId))
+                .map(deleted -> deleted.size() > 0 ? Outcome.DELETED_JOB : Outcome.UNKNOWN_JOB));
   }
 
   private static OffsetDateTime utc(java.time.Instant t) {

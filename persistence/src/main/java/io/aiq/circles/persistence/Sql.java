@@ -58,6 +58,96 @@ final class Sql {
 
   static final String IMAGE_BY_ID = "SELECT * FROM images WHERE image_id = $1";
 
+  /**
+   * Run after an upload inserted a new image row: a deletion of the same id recorded here means the
+   * upload's blob, written before its row, may have been removed by that deletion meanwhile, so the
+   * upload stores it again. FOR KEY SHARE waits for a deletion removing the blob right now
+   * ({@link #LOCK_DELETION}) to finish.
+   */
+  static final String DELETIONS_OF_IMAGE = "SELECT 1 FROM image_deletions WHERE image_id = $1 FOR KEY SHARE";
+
+  // ---- deletion and retention -------------------------------------------------------------------
+
+  /*
+   * Deleting images: lock their rows, leave out those with a job in flight, delete the jobs (their
+   * detections cascade) and the images, and record each deletion in image_deletions (what is left to
+   * do: the blob, the event) and each job in deleted_jobs, all in one transaction. Then, per deletion:
+   * LOCK_DELETION, the blob removed unless the image was uploaded again meanwhile, BLOB_DELETED; the
+   * event; PUBLISHED. A job can only be added to a locked image after the lock is released (its
+   * foreign key takes a KEY SHARE lock on the image row), so the in-flight check made under the lock
+   * holds until the commit.
+   */
+
+  /** The request path: waits for the row if another transaction holds it. */
+  static final String LOCK_IMAGES = """
+      SELECT image_id, storage_ref FROM images WHERE image_id = ANY($1) FOR UPDATE""";
+
+  /**
+   * Retention: up to $2 images uploaded more than $1 days ago without a job in flight, oldest first;
+   * rows another replica's sweep holds are skipped, so sweeps running at once never take the same.
+   */
+  static final String CLAIM_EXPIRED_IMAGES = """
+      SELECT i.image_id, i.storage_ref FROM images i
+      WHERE i.created_at < now() - make_interval(days => $1)
+        AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.image_id = i.image_id AND j.status IN ('queued', 'processing'))
+      ORDER BY i.created_at
+      LIMIT $2
+      FOR UPDATE OF i SKIP LOCKED""";
+
+  /** Of the locked images, those with a job queued or processing: not deleted. */
+  static final String IMAGES_IN_FLIGHT = """
+      SELECT DISTINCT image_id FROM jobs WHERE image_id = ANY($1) AND status IN ('queued', 'processing')""";
+
+  /**
+   * Deletes the (locked, idle) images $1 with their jobs and detections, and records the deletions
+   * (reason $2). Every sub-statement sees the same snapshot; the foreign key of jobs is checked at
+   * the end of the statement, when the jobs are gone.
+   */
+  static final String DELETE_IMAGES = """
+      WITH gone_jobs AS (
+        DELETE FROM jobs WHERE image_id = ANY($1) RETURNING job_id, image_id),
+      kept_jobs AS (
+        INSERT INTO deleted_jobs (job_id, image_id) SELECT job_id, image_id FROM gone_jobs
+        ON CONFLICT (job_id) DO NOTHING),
+      gone_images AS (
+        DELETE FROM images WHERE image_id = ANY($1) RETURNING image_id, storage_ref)
+      INSERT INTO image_deletions (deletion_id, image_id, storage_ref, reason, job_ids)
+      SELECT gen_random_uuid(), g.image_id, g.storage_ref, $2,
+             COALESCE((SELECT array_agg(j.job_id ORDER BY j.job_id) FROM gone_jobs j WHERE j.image_id = g.image_id),
+                      '{}')
+      FROM gone_images g
+      RETURNING *""";
+
+  /** Deletions of this image not finished yet (a DELETE retried after an interrupted one). */
+  static final String UNFINISHED_DELETIONS_OF_IMAGE = """
+      SELECT * FROM image_deletions WHERE image_id = $1 AND NOT published ORDER BY deleted_at""";
+
+  /** Deletions left unfinished for more than $1 ms (a crash, an outage), oldest first, up to $2. */
+  static final String UNFINISHED_DELETIONS = """
+      SELECT * FROM image_deletions
+      WHERE NOT published AND deleted_at < now() - make_interval(secs => $1 / 1000.0)
+      ORDER BY deleted_at LIMIT $2""";
+
+  /** Holds a deletion while its blob is removed (the request path waits for it). */
+  static final String LOCK_DELETION = "SELECT * FROM image_deletions WHERE deletion_id = $1 FOR UPDATE";
+
+  /** The same for the sweep: a deletion someone else is finishing is skipped. */
+  static final String TRY_LOCK_DELETION =
+      "SELECT * FROM image_deletions WHERE deletion_id = $1 FOR UPDATE SKIP LOCKED";
+
+  static final String IMAGE_EXISTS = "SELECT 1 FROM images WHERE image_id = $1";
+
+  static final String BLOB_DELETED = "UPDATE image_deletions SET blob_deleted = true WHERE deletion_id = $1";
+
+  static final String PUBLISHED = "UPDATE image_deletions SET published = true WHERE deletion_id = $1";
+
+  /** Finished deletions and deleted jobs older than $1 days are forgotten. */
+  static final String PRUNE_DELETIONS = """
+      DELETE FROM image_deletions WHERE published AND deleted_at < now() - make_interval(days => $1)""";
+
+  static final String PRUNE_DELETED_JOBS = """
+      DELETE FROM deleted_jobs WHERE deleted_at < now() - make_interval(days => $1)""";
+
   // ---- results ---------------------------------------------------------------------------------
 
   /*
@@ -88,6 +178,9 @@ final class Sql {
       WHERE job_id = $1 AND status NOT IN ('succeeded', 'failed')""";
 
   static final String JOB_EXISTS = "SELECT image_id FROM jobs WHERE job_id = $1";
+
+  /** Run only when JOB_EXISTS found nothing: was the job deleted with its image? */
+  static final String JOB_DELETED = "SELECT 1 FROM deleted_jobs WHERE job_id = $1";
 
   static final String INSERT_DETECTION = """
       INSERT INTO detections (job_id, object_id, box_xmin, box_ymin, box_xmax, box_ymax, score)

@@ -22,7 +22,9 @@ public final class SubmissionRepository {
   /**
    * Records an upload in one transaction. A new image gets a queued job; a known image returns its
    * latest job, or a new one when {@code reprocess} is asked. Two concurrent uploads of the same bytes
-   * serialise on the image's primary key, so exactly one of them creates the job.
+   * serialise on the image's primary key, so exactly one of them creates the job. An upload that
+   * races a deletion of the same bytes waits for the deletion's transaction and then creates the image
+   * anew, flagged {@link Submission#restoreBlob()}.
    */
   public Future<Submission> submit(NewImage image, boolean reprocess) {
     return pool.withTransaction(conn -> conn.preparedQuery(Sql.INSERT_IMAGE)
@@ -30,8 +32,14 @@ public final class SubmissionRepository {
             image.width(), image.height(), image.sizeBytes()))
         .compose(inserted -> {
           boolean duplicate = inserted.rowCount() == 0;
-          if (!duplicate || reprocess) {
-            return newJob(conn, image.imageId(), duplicate);
+          if (!duplicate) {
+            // a new row: was this id deleted before? (see Sql.DELETIONS_OF_IMAGE)
+            return conn.preparedQuery(Sql.DELETIONS_OF_IMAGE).execute(Tuple.of(image.imageId()))
+                .compose(deletions -> newJob(conn, image.imageId(), false)
+                    .map(s -> s.withRestoreBlob(deletions.size() > 0)));
+          }
+          if (reprocess) {
+            return newJob(conn, image.imageId(), true);
           }
           return latestJob(conn, image.imageId())
               .compose(latest -> latest != null ? Future.succeededFuture(latest) : newJob(conn, image.imageId(), true));

@@ -27,7 +27,7 @@ class MigrationsTest {
 
     int applied = Database.migrate(vertx, database(url)).await(60, TimeUnit.SECONDS);
 
-    assertThat(applied).isEqualTo(3);
+    assertThat(applied).isEqualTo(4);
     List<String> tables = new ArrayList<>();
     try (Connection c = PostgresFixture.connect(url);
          ResultSet rs = c.createStatement().executeQuery(
@@ -36,7 +36,8 @@ class MigrationsTest {
         tables.add(rs.getString(1));
       }
     }
-    assertThat(tables).contains("images", "jobs", "detections", "flyway_schema_history");
+    assertThat(tables).contains("images", "jobs", "detections", "image_deletions", "deleted_jobs",
+        "flyway_schema_history");
     try (Connection c = PostgresFixture.connect(url);
          ResultSet rs = c.createStatement().executeQuery("SELECT indexname FROM pg_indexes WHERE tablename = 'jobs'")) {
       List<String> indexes = new ArrayList<>();

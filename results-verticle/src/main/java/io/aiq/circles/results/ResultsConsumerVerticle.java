@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Applies the detection events to PostgreSQL, one record at a time in partition order, each in its
  * own transaction, and commits a record's offset only after its transaction committed. Writes are
- * idempotent, so a redelivered event changes nothing. A record that can never be applied (unreadable,
+ * idempotent, so a redelivered event changes nothing. A result for a job deleted with its image
+ * meanwhile is skipped and committed. A record that can never be applied (unreadable,
  * for an unknown job, refused by a constraint) goes to the dead-letter topic at once; one that keeps
  * failing for a reason of its own goes there after {@code kafka.max-record-attempts}; a database
  * that is away stops the loop at that record until it is back, with a capped back-off, uncounted.
@@ -67,8 +68,18 @@ public final class ResultsConsumerVerticle extends ConsumerVerticle {
     }
     KafkaConsumerRecord<String, Buffer> record = records.get(i);
     return apply(record)
-        .compose(outcome -> outcome == Outcome.UNKNOWN_JOB
-            ? deadLetter(record, "unknown_job", "no job with this id exists", 1).mapEmpty() : Future.<Void>succeededFuture())
+        .compose(outcome -> {
+          if (outcome == Outcome.UNKNOWN_JOB) {
+            return deadLetter(record, "unknown_job", "no job with this id exists", 1).mapEmpty();
+          }
+          if (outcome == Outcome.DELETED_JOB) {
+            // its image was deleted meanwhile: nothing to write; committed like any applied record
+            LOG.debug("results: {}@{}/{} is for a job deleted with its image: skipped", record.topic(),
+                record.partition(), record.offset());
+            registry.counter("aiq_results_skipped_total", "reason", "image_deleted").increment();
+          }
+          return Future.<Void>succeededFuture();
+        })
         .transform(ar -> {
           if (ar.succeeded()) {
             return from(records, i + 1);

@@ -46,6 +46,19 @@ class EventsTest {
   }
 
   @Test
+  void image_deleted_round_trips_with_its_job_ids_and_reason() {
+    ImageDeleted e = new ImageDeleted("i", List.of("j1", "j2"), ImageDeleted.RETENTION, T);
+    JsonObject json = e.toJson();
+
+    assertThat(json.getInteger("schemaVersion")).isEqualTo(1);
+    assertThat(json.getJsonArray("jobIds").getList()).containsExactly("j1", "j2");
+    assertThat(json.getString("reason")).isEqualTo("retention");
+    assertThat(ImageDeleted.fromJson(json.toBuffer())).isEqualTo(e);
+    assertThatThrownBy(() -> ImageDeleted.fromJson(json.copy().put("jobIds", "j1").toBuffer()))
+        .isInstanceOf(InvalidEventException.class).hasMessageContaining("jobIds");
+  }
+
+  @Test
   void unreadable_events_are_invalid_with_a_reason() {
     assertThatThrownBy(() -> ImageSubmitted.fromJson(Buffer.buffer("not json")))
         .isInstanceOf(InvalidEventException.class).hasMessageContaining("not a JSON object");
