@@ -29,7 +29,7 @@ build:
 # --split: the chart's layout, api (gateway,ingest,queries) :8080, inference :8082 and the results writer
 # :8083 as three processes without a cluster (Ctrl-C or just stop ends them; --s3: all on one S3 bucket).
 # --k8s [--istio]: on a kind cluster (KEDA, the image, in-cluster Kafka/PostgreSQL, the chart, a smoke test).
-# Every role in one JVM with Kafka + PostgreSQL (--background detaches); --split [--s3]: the chart's three processes; --k8s: on kind
+# Every role in one JVM with Kafka + PostgreSQL (--background detaches; --s3: images in a local S3 server); --split [--s3]: the chart's three processes; --k8s: on kind
 dev *args:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -145,10 +145,11 @@ endpoints port=gateway_port:
     curl -s $base/openapi.yaml
     EOF
 
-# Stop background app/role processes, the dev Kafka broker and the throwaway PostgreSQL
+# Stop background app/role processes, the dev Kafka broker, the dev S3 server (--s3) and the throwaway PostgreSQL
 stop:
     @scripts/app.sh stop
     @scripts/kafka.sh stop
+    @scripts/s3proxy.sh stop
     @scripts/postgres.sh stop
 
 # Stop everything, drop the dev database, mvn clean, delete .dev/ (Kafka data, images, S3 objects, logs); --force: even in use; --k8s [--force]: delete the kind cluster instead
@@ -167,9 +168,8 @@ clean *args:
         *) echo "unknown option $arg (--force, --k8s)" >&2; exit 2 ;;
       esac
     done
+    # (just stop stops the dev S3 server of --s3 too; its objects are under .dev/s3 and go with .dev)
     just stop
-    # the dev S3 server (just dev --s3): its objects are under .dev/s3 and go with .dev
-    scripts/s3proxy.sh stop
     # The database goes with the image store: jobs left in it would point at deleted images (and the
     # sweeper would republish them). Only database aiq where scripts/postgres.sh ensure made it, never one
     # AIQ_DATABASE_URL names; a throwaway cluster under .dev goes with .dev. Stops here when it is in use.
