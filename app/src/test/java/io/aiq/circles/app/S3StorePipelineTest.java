@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The pipeline on {@code store.type: s3}: ingest writes each upload to a real S3 server (S3Proxy, in
- * this JVM) and inference reads it from there; nothing goes through a local folder. A blob gone from
- * the bucket fails its job as a deleted file does; a store that is down is an outage that jobs wait
- * out, never a reason to fail them.
+ * this JVM) and inference reads it from there; nothing goes through a local folder. Deleting an image
+ * removes its object. A blob gone from the bucket fails its job as a deleted file does; a store that
+ * is down is an outage that jobs wait out, never a reason to fail them.
  */
 class S3StorePipelineTest {
   private static final String PREFIX = "aiq/";
@@ -81,6 +81,23 @@ class S3StorePipelineTest {
     assertThat(job.getInteger("objectCount")).isEqualTo(3);
     assertThat(s3.object(bucket, PREFIX + ImageStore.refFor(accepted.getString("imageId"), "jpg"))).isEqualTo(photo);
     assertThat(sys.storedFiles()).as("files under the filesystem store's root").isZero();
+  }
+
+  @Test
+  void deleting_an_image_removes_its_object_from_the_bucket() {
+    start(null);
+    JsonObject accepted = sys.api.upload(TestImages.discs(140, 90, "png", 600), "d.png", "image/png").bodyAsJsonObject();
+    String imageId = accepted.getString("imageId");
+    assertThat(sys.api.awaitJob(accepted.getString("jobId"), Duration.ofSeconds(60)).getString("status"))
+        .isEqualTo("succeeded");
+    String key = PREFIX + ImageStore.refFor(imageId, "png");
+    assertThat(s3.object(bucket, key)).isNotNull();
+
+    var deleted = sys.api.request(io.vertx.core.http.HttpMethod.DELETE, "/images/" + imageId);
+
+    assertThat(deleted.statusCode()).as(deleted.bodyAsString()).isEqualTo(204);
+    assertThat(s3.object(bucket, key)).isNull();
+    assertThat(sys.api.get("/images/" + imageId).statusCode()).isEqualTo(404);
   }
 
   @Test
