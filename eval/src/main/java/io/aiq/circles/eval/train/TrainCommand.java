@@ -93,7 +93,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--limit", defaultValue = "0", description = "use only the first N images (for quick checks)")
   int limit;
 
-  @Option(names = "--version", defaultValue = "4", description = "the model version to record (default: ${DEFAULT-VALUE})")
+  @Option(names = "--version", defaultValue = "5", description = "the model version to record (default: ${DEFAULT-VALUE})")
   String modelVersion;
 
   /** Not picocli's standard help options: their -V, --version would clash with the model's --version. */
