@@ -26,39 +26,35 @@ public final class QueuedJobSweeper {
   private static final Logger LOG = LoggerFactory.getLogger(QueuedJobSweeper.class);
   private static final int CLAIM_LIMIT = 100;
 
-  private final Vertx vertx;
   private final AppConfig.Sweeper config;
   private final Topics topics;
   private final SubmissionRepository repository;
   private final EventPublisher publisher;
-  private long timer = -1;
-  private boolean sweeping;
+  private final PeriodicPass passes;
 
   QueuedJobSweeper(Vertx vertx, AppConfig.Sweeper config, Topics topics, SubmissionRepository repository,
                    EventPublisher publisher) {
-    this.vertx = vertx;
     this.config = config;
     this.topics = topics;
     this.repository = repository;
     this.publisher = publisher;
+    this.passes = new PeriodicPass(vertx, config.intervalMs(), this::pass);
   }
 
   void start() {
-    timer = vertx.setPeriodic(config.intervalMs(), t -> sweep());
+    passes.start();
   }
 
   void stop() {
-    if (timer >= 0) {
-      vertx.cancelTimer(timer);
-    }
+    passes.stop();
   }
 
   /** One pass; overlapping passes are skipped. Resolves to the number of jobs republished or failed. */
   Future<Integer> sweep() {
-    if (sweeping) {
-      return Future.succeededFuture(0);
-    }
-    sweeping = true;
+    return passes.run();
+  }
+
+  private Future<Integer> pass() {
     return repository.claimStuckJobs(config.queuedTimeoutMs(), config.processingTimeoutMs(), CLAIM_LIMIT,
             config.maxSubmissions())
         .compose(jobs -> {
@@ -71,11 +67,7 @@ public final class QueuedJobSweeper {
           }
           return Future.join(sent).map(jobs.size());
         })
-        .onFailure(e -> LOG.warn("sweeper pass failed (next pass retries): {}", e.toString()))
-        .eventually(() -> {
-          sweeping = false;
-          return Future.succeededFuture();
-        });
+        .onFailure(e -> LOG.warn("sweeper pass failed (next pass retries): {}", e.toString()));
   }
 
   private Future<?> republish(StuckJob job) {

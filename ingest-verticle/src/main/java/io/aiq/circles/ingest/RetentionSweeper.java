@@ -24,34 +24,30 @@ final class RetentionSweeper {
    */
   static final int PRUNE_DAYS = 7;
 
-  private final Vertx vertx;
   private final AppConfig.Retention config;
   private final ImageDeleter deleter;
-  private long timer = -1;
-  private boolean sweeping;
+  private final PeriodicPass passes;
 
   RetentionSweeper(Vertx vertx, AppConfig.Retention config, ImageDeleter deleter) {
-    this.vertx = vertx;
     this.config = config;
     this.deleter = deleter;
+    this.passes = new PeriodicPass(vertx, config.intervalMs(), this::pass);
   }
 
   void start() {
-    timer = vertx.setPeriodic(config.intervalMs(), t -> sweep());
+    passes.start();
   }
 
   void stop() {
-    if (timer >= 0) {
-      vertx.cancelTimer(timer);
-    }
+    passes.stop();
   }
 
   /** One pass; overlapping passes are skipped. Resolves to the number of images deleted by retention. */
   Future<Integer> sweep() {
-    if (sweeping) {
-      return Future.succeededFuture(0);
-    }
-    sweeping = true;
+    return passes.run();
+  }
+
+  private Future<Integer> pass() {
     return deleter.finishUnfinished(GRACE_MS, config.batchSize())
         .onSuccess(n -> {
           if (n > 0) {
@@ -66,10 +62,6 @@ final class RetentionSweeper {
           }
         })
         .compose(n -> deleter.prune(PRUNE_DAYS).map(n))
-        .onFailure(e -> LOG.warn("retention pass failed (the next pass retries): {}", e.toString()))
-        .eventually(() -> {
-          sweeping = false;
-          return Future.succeededFuture();
-        });
+        .onFailure(e -> LOG.warn("retention pass failed (the next pass retries): {}", e.toString()));
   }
 }
