@@ -3,6 +3,7 @@ package io.aiq.circles.testing;
 import java.util.Properties;
 import kafka.testkit.KafkaClusterTestKit;
 import kafka.testkit.TestKitNodes;
+import org.apache.kafka.common.utils.Exit;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.kafka.KafkaContainer;
 import org.slf4j.Logger;
@@ -43,6 +44,15 @@ public final class KafkaFixture {
       LOG.info("tests use a Testcontainers Kafka broker at {}", container.getBootstrapServers());
       return container.getBootstrapServers();
     }
+    // The broker halts its JVM on a fatal fault, for instance when its log directory fails while
+    // the JVM's shutdown hooks are closing it. In a test JVM that turns a passed suite into a
+    // forked VM's non-zero exit (CI saw "Error occurred in starting fork" after all tests
+    // passed), so a halt or exit is logged instead of taken: a broker that dies during a test
+    // still fails that test through its clients.
+    Exit.setHaltProcedure((code, message) ->
+        LOG.error("the test broker asked to halt the JVM ({}): {}; ignored", code, message));
+    Exit.setExitProcedure((code, message) ->
+        LOG.error("the test broker asked to exit the JVM ({}): {}; ignored", code, message));
     try {
       long t0 = System.nanoTime();
       KafkaClusterTestKit kit = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
