@@ -63,6 +63,10 @@ public final class TrainCommand implements Callable<Integer> {
       + "that is validated and exported; 0 exports the last step's weights (default: ${DEFAULT-VALUE})")
   float emaDecay;
 
+  @Option(names = "--overlap-paste", defaultValue = "0", description = "chance that a pasted coin is laid partly "
+      + "over another coin of the view (0: the version 5 recipe) (default: ${DEFAULT-VALUE})")
+  double overlapPaste;
+
   @Option(names = "--seed", defaultValue = "7", description = "seed of every random choice (default: ${DEFAULT-VALUE})")
   long seed;
 
@@ -177,7 +181,7 @@ public final class TrainCommand implements Callable<Integer> {
     JsonObject summary = CrossValidation.summary(figures, Evaluation.bestThreshold(pooled));
     // the held-out files by name, so that scoring the fold models later needs no re-derivation of the split
     summary.put("heldOut", heldOut);
-    summary.put("folds", cv).put("images", samples.size()).put("steps", steps).put("seed", seed)
+    summary.put("folds", cv).put("images", samples.size()).put("steps", steps).put("seed", seed).put("overlapPaste", overlapPaste)
         .put("seconds", (System.nanoTime() - t0) / 1e9).put("finishedAt", Instant.now().toString());
     Files.createDirectories(out);
     Files.writeString(out.resolve("cv.json"), summary.encodePrettily());
@@ -206,7 +210,7 @@ public final class TrainCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "training on %d images, validating on %d (fold %d of %d), %d steps of %d%n",
         train.size(), val.size(), heldOut, foldCount, steps, batch);
     Random random = new Random(seed);
-    Augmenter augmenter = new Augmenter(random, CenterNet.INPUT, train);
+    Augmenter augmenter = new Augmenter(random, CenterNet.INPUT, train, overlapPaste);
     Trainer.Sampler sampler = new Trainer.Sampler(train.size(), random);
     // the next batch is augmented on another thread while TensorFlow runs this one; one thread, in
     // order, so the sequence of batches depends on the seed alone
@@ -276,7 +280,7 @@ public final class TrainCommand implements Callable<Integer> {
       }
       card
           .put("training", new JsonObject().put("dataset", dataset.path.toString()).put("images", train.size())
-              .put("heldOutFold", heldOut < 0 ? null : heldOut).put("folds", foldCount).put("steps", steps).put("batch", batch).put("lr", lr).put("sizeWeight", sizeWeight)
+              .put("heldOutFold", heldOut < 0 ? null : heldOut).put("folds", foldCount).put("steps", steps).put("batch", batch).put("lr", lr).put("sizeWeight", sizeWeight).put("overlapPaste", overlapPaste)
               .put("emaDecay", emaDecay).put("seed", seed)
               .put("oneDnn", String.valueOf(System.getenv("TF_ENABLE_ONEDNN_OPTS"))).put("seconds", (System.nanoTime() - t0) / 1e9).put("finishedAt", Instant.now().toString()));
       Files.writeString(target.resolve("model.json"), card.encodePrettily());

@@ -246,6 +246,30 @@ class TrainAndServeTest {
     }
   }
 
+  @Test
+  void with_overlap_pastes_a_coin_lies_over_another_and_leaves_both_centres_uncovered() {
+    Sample sample = redCoinSample();
+    Augmenter augmenter = new Augmenter(new Random(5), CenterNet.INPUT, List.of(sample), 1.0);
+    int overlapping = 0;
+    for (int i = 0; i < 200; i++) {
+      List<BoundingBox> coins = augmenter.augment(sample).coins();
+      for (int a = 0; a < coins.size(); a++) {
+        for (int b = a + 1; b < coins.size(); b++) {
+          BoundingBox p = coins.get(a);
+          BoundingBox q = coins.get(b);
+          if (Geometry.iou(p, q) > 0) {
+            overlapping++;
+            double d = Math.hypot((p.xmin() + p.xmax()) / 2 - (q.xmin() + q.xmax()) / 2,
+                (p.ymin() + p.ymax()) / 2 - (q.ymin() + q.ymax()) / 2);
+            assertThat(d).as("centres apart by more than either radius").isGreaterThan(
+                Math.max(Math.max(p.width(), p.height()), Math.max(q.width(), q.height())) / 2);
+          }
+        }
+      }
+    }
+    assertThat(overlapping).as("overlapping pairs in 200 views").isGreaterThan(20);
+  }
+
   /** A grey photo with one red coin. */
   private static Sample redCoinSample() {
     BufferedImage img = new BufferedImage(200, 100, BufferedImage.TYPE_3BYTE_BGR);
