@@ -17,7 +17,7 @@ class DetectionTest {
   @Test
   void topics_carry_the_prefix_of_the_deployment() {
     assertThat(Topics.withPrefix("").all()).containsExactly("aiq.images.submitted", "aiq.detections.started",
-        "aiq.detections.completed", "aiq.detections.failed", "aiq.images.deleted", "aiq.dlq");
+        "aiq.detections.completed", "aiq.detections.failed", "aiq.images.deleted", "aiq.jobs.cancelled", "aiq.dlq");
     assertThat(Topics.withPrefix("dev.").imagesSubmitted()).isEqualTo("dev.aiq.images.submitted");
   }
 }

@@ -59,6 +59,18 @@ class EventsTest {
   }
 
   @Test
+  void a_job_cancellation_names_the_job_and_its_image() {
+    JobCancelled e = new JobCancelled("j", "i", T);
+    JsonObject json = e.toJson();
+
+    assertThat(json.getInteger("schemaVersion")).isEqualTo(1);
+    assertThat(json.getString("cancelledAt")).isEqualTo(T.toString());
+    assertThat(JobCancelled.fromJson(json.toBuffer())).isEqualTo(e);
+    assertThatThrownBy(() -> JobCancelled.fromJson(json.copy().put("cancelledAt", "yesterday").toBuffer()))
+        .isInstanceOf(InvalidEventException.class).hasMessageContaining("cancelledAt");
+  }
+
+  @Test
   void unreadable_events_are_invalid_with_a_reason() {
     assertThatThrownBy(() -> ImageSubmitted.fromJson(Buffer.buffer("not json")))
         .isInstanceOf(InvalidEventException.class).hasMessageContaining("not a JSON object");
