@@ -333,4 +333,75 @@ public record AppConfig(Set<Role> roles, String detector, Http http, Upload uplo
   public boolean runs(Role role) {
     return roles.contains(role);
   }
+
+  /**
+   * Batches and {@code Idempotency-Key} of {@code POST /images}, from the {@code upload} section (read
+   * from the raw configuration, so {@link Upload}'s components stay as they were).
+   *
+   * @param maxFilesPerRequest file parts one request may carry; beyond it 413 {@code too_many_files}
+   * @param idempotencyTtlHours how long a key's first answer is kept and replayed
+   */
+  public record UploadBatches(int maxFilesPerRequest, long idempotencyTtlHours) {
+    public UploadBatches {
+      if (maxFilesPerRequest < 1 || idempotencyTtlHours < 1) {
+        throw new ConfigException("upload.max-files-per-request and upload.idempotency-ttl-hours must be at least 1, got "
+            + maxFilesPerRequest + " and " + idempotencyTtlHours);
+      }
+    }
+  }
+
+  public UploadBatches uploadBatches() {
+    Settings u = Settings.of(raw, "upload");
+    return new UploadBatches(u.integer("max-files-per-request"), u.longValue("idempotency-ttl-hours"));
+  }
+
+  /**
+   * Webhooks ({@code callbackUrl} on uploads), signed as Standard Webhooks say: used by the gateway
+   * (is a callback allowed, and to where) and by the webhooks role (the sender). Read from the raw
+   * configuration, so this section is one method here and no component of the record.
+   *
+   * @param secret the signing key: {@code whsec_} and base64 (the spec's form), or any other text
+   *     whose UTF-8 bytes are the key; blank turns webhooks off (uploads with a callbackUrl get 400
+   *     {@code webhooks_disabled}, and the webhooks role refuses to start)
+   * @param allowPrivateTargets deliver to loopback, private and link-local addresses too (tests, a
+   *     receiver inside the cluster); off, such targets are refused with 400
+   * @param timeoutMs the bound on one attempt: connect, send, answer
+   * @param maxAttempts attempts before the delivery is failed and dead-lettered
+   * @param initialBackoffMs the wait after the first failed attempt, doubled after each (with jitter)
+   * @param maxBackoffMs the longest wait between attempts
+   * @param maxConcurrent attempts in flight at once in this process, over all targets
+   * @param maxPerHost attempts in flight at once in this process to one host
+   * @param pollIntervalMs how often the sender looks for due deliveries (it also looks at once when
+   *     this process records a new one)
+   */
+  public record Webhooks(String secret, boolean allowPrivateTargets, long timeoutMs, int maxAttempts,
+                         long initialBackoffMs, long maxBackoffMs, int maxConcurrent, int maxPerHost,
+                         long pollIntervalMs) {
+    public Webhooks {
+      if (timeoutMs < 1 || maxAttempts < 1 || initialBackoffMs < 1 || maxBackoffMs < initialBackoffMs
+          || maxConcurrent < 1 || maxPerHost < 1 || pollIntervalMs < 1) {
+        throw new ConfigException("webhooks.timeout-ms, max-attempts, initial-backoff-ms, max-concurrent, max-per-host "
+            + "and poll-interval-ms must be at least 1, and max-backoff-ms at least initial-backoff-ms");
+      }
+    }
+
+    public boolean enabled() {
+      return !secret.isBlank();
+    }
+
+    @Override
+    public String toString() {
+      // never the secret in a log line
+      return "Webhooks[enabled=" + enabled() + ", allowPrivateTargets=" + allowPrivateTargets + ", timeoutMs="
+          + timeoutMs + ", maxAttempts=" + maxAttempts + ", initialBackoffMs=" + initialBackoffMs + ", maxBackoffMs="
+          + maxBackoffMs + ", maxConcurrent=" + maxConcurrent + ", maxPerHost=" + maxPerHost + "]";
+    }
+  }
+
+  public Webhooks webhooks() {
+    Settings w = Settings.of(raw, "webhooks");
+    return new Webhooks(w.string("secret").trim(), w.bool("allow-private-targets"), w.longValue("timeout-ms"),
+        w.integer("max-attempts"), w.longValue("initial-backoff-ms"), w.longValue("max-backoff-ms"),
+        w.integer("max-concurrent"), w.integer("max-per-host"), w.longValue("poll-interval-ms"));
+  }
 }

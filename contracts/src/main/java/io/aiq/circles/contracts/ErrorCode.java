@@ -10,6 +10,12 @@ public enum ErrorCode {
   BAD_REQUEST(400, "bad_request"),
   MISSING_FILE(400, "missing_file"),
   INVALID_ID(400, "invalid_id"),
+  /** A GET /jobs cursor this API did not give out (garbage, tampered with). */
+  INVALID_CURSOR(400, "invalid_cursor"),
+  /** A callbackUrl that is not an absolute http(s) URL, or whose host resolves to a refused address. */
+  INVALID_CALLBACK_URL(400, "invalid_callback_url"),
+  /** A callbackUrl on a deployment without webhooks.secret: no webhook could be signed. */
+  WEBHOOKS_DISABLED(400, "webhooks_disabled"),
   UNAUTHORIZED(401, "unauthorized"),
   FORBIDDEN(403, "forbidden"),
   NOT_FOUND(404, "not_found"),
@@ -18,11 +24,19 @@ public enum ErrorCode {
   DUPLICATE_IMAGE(409, "duplicate_image"),
   /** DELETE of an image while one of its jobs is queued or processing: refused, nothing removed. */
   JOB_IN_FLIGHT(409, "job_in_flight"),
+  /** An Idempotency-Key whose first request is still being answered: retry once it is. */
+  IDEMPOTENCY_KEY_IN_FLIGHT(409, "idempotency_key_in_flight"),
+  /** DELETE /jobs/{jobId} of a job that already succeeded or failed: nothing to cancel. */
+  JOB_FINISHED(409, "job_finished"),
   PAYLOAD_TOO_LARGE(413, "payload_too_large"),
   URI_TOO_LONG(414, "uri_too_long"),
   IMAGE_TOO_LARGE(413, "image_too_large"),
+  /** More file parts in one upload than upload.max-files-per-request. */
+  TOO_MANY_FILES(413, "too_many_files"),
   UNSUPPORTED_MEDIA_TYPE(415, "unsupported_media_type"),
   CORRUPT_IMAGE(422, "corrupt_image"),
+  /** An Idempotency-Key used before with another request (other files or parameters). */
+  IDEMPOTENCY_KEY_REUSED(422, "idempotency_key_reused"),
   RATE_LIMITED(429, "rate_limited"),
   HEADERS_TOO_LARGE(431, "headers_too_large"),
   INTERNAL(500, "internal_error"),
@@ -68,7 +82,8 @@ public enum ErrorCode {
   /** The code of an HTTP status that no handler chose a code for: the framework's own errors. */
   public static ErrorCode forStatus(int status) {
     for (ErrorCode c : values()) {
-      if (c.status == status && c != MISSING_FILE && c != INVALID_ID && c != IMAGE_TOO_LARGE) {
+      if (c.status == status && c != MISSING_FILE && c != INVALID_ID && c != IMAGE_TOO_LARGE
+          && c != INVALID_CALLBACK_URL && c != WEBHOOKS_DISABLED) {
         return c;
       }
     }

@@ -44,6 +44,7 @@ final class ApiHandlers {
   private final MeterRegistry registry;
 
   private final Admission admission;
+  private final AppConfig.Webhooks webhooks;
 
   ApiHandlers(Vertx vertx, AppConfig config, Admission admission, MeterRegistry registry) {
     this.vertx = vertx;
@@ -52,6 +53,7 @@ final class ApiHandlers {
     this.receiver = new UploadReceiver(vertx, config.upload().maxBytes(), config.upload().timeoutMs(), admission);
     this.validator = new UploadValidator(config.upload().maxPixels());
     this.registry = registry;
+    this.webhooks = config.webhooks();
   }
 
   // ---- POST /images ----------------------------------------------------------------------------
@@ -73,7 +75,12 @@ final class ApiHandlers {
         // hashing and header parsing cost up to milliseconds for large files: off the event loop
         .compose(body -> {
           held[0] = body;
-          return vertx.executeBlocking(() -> new Upload(validator.validate(body.bytes()), body.buffer()), false);
+          // the callback's host is resolved here too, a blocking lookup (CallbackUrl)
+          return vertx.executeBlocking(() -> {
+            String callbackUrl = CallbackUrl.checked(ctx.request().getParam(CallbackUrl.PARAM), body.callbackUrl(),
+                webhooks);
+            return new Upload(validator.validate(body.bytes()), body.buffer(), callbackUrl);
+          }, false);
         })
         .compose(upload -> submit(upload, reprocess))
         .compose(submission -> waitSeconds > 0 && submission.newJob()
@@ -99,7 +106,8 @@ final class ApiHandlers {
         });
   }
 
-  private record Upload(ValidatedImage image, Buffer bytes) {
+  /** @param callbackUrl the checked webhook URL, or null */
+  private record Upload(ValidatedImage image, Buffer bytes, String callbackUrl) {
   }
 
   /** @param waitApplied the results role held the answer as asked (it may refuse: too many waiters) */
@@ -109,7 +117,7 @@ final class ApiHandlers {
   private Future<Submission> submit(Upload upload, boolean reprocess) {
     ValidatedImage img = upload.image();
     SubmitImage message = new SubmitImage(img.sha256(), img.format().wire(), img.format().contentType(), img.width(),
-        img.height(), reprocess, upload.bytes());
+        img.height(), reprocess, upload.bytes(), upload.callbackUrl());
     return vertx.eventBus().<JsonObject>request(INGEST_SUBMIT, message.bytes(), message.options(http.backendTimeoutMs()))
         .map(reply -> Submission.fromJson(reply.body()));
   }

@@ -43,6 +43,7 @@ final class UploadReceiver {
     private long reserved;
     private Buffer buffer;
     private byte[] bytes;
+    private String callbackUrl;
 
     private Body(Admission admission) {
       this.admission = admission;
@@ -51,6 +52,11 @@ final class UploadReceiver {
     /** The bytes as received: what travels to ingest (no copy within a process). */
     Buffer buffer() {
       return buffer;
+    }
+
+    /** The form field {@code callbackUrl} of a multipart upload, unchecked; null when absent. */
+    String callbackUrl() {
+      return callbackUrl;
     }
 
     /** A copy as an array, for the validator (ImageIO and the digest read arrays). */
@@ -124,8 +130,11 @@ final class UploadReceiver {
           ? "send the image as multipart/form-data (field 'file') or as a raw body with an image content type"
           : "content type '" + ct + "' is not accepted: send multipart/form-data (field 'file') or an image/* body"));
     }
+    boolean form = ct.startsWith("multipart/form-data");
     return withinTimeout(bytes).map(b -> {
       body.buffer = b;
+      // the form's fields are all decoded once the body has ended, whatever their order
+      body.callbackUrl = form ? request.getFormAttribute(CallbackUrl.PARAM) : null;
       return body;
     });
   }

@@ -103,7 +103,7 @@ public final class IngestVerticle extends VerticleBase {
         .recover(e -> failure(ImageStore.isUnavailable(e) ? ErrorCode.UNAVAILABLE : ErrorCode.INTERNAL,
             "the image could not be stored", e))
         .compose(ref -> repository.submit(new NewImage(upload.imageId(), ref, upload.contentType(), upload.format(),
-            upload.width(), upload.height(), bytes.length()), upload.reprocess())
+            upload.width(), upload.height(), bytes.length()), upload.reprocess(), upload.callbackUrl())
             .recover(e -> failure(ErrorCode.UNAVAILABLE, "the database is unavailable", e)))
         // a deletion of the same bytes raced this upload and may have removed the blob stored above
         .compose(submission -> submission.restoreBlob() ? store.put(upload.imageId(), extension(upload.format()), bytes)

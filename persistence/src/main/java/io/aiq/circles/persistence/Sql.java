@@ -14,8 +14,9 @@ final class Sql {
       ON CONFLICT (image_id) DO NOTHING
       RETURNING image_id""";
 
+  /** $3: the webhook to call when the job is finished (callbackUrl), or null. */
   static final String INSERT_JOB = """
-      INSERT INTO jobs (job_id, image_id, status) VALUES ($1, $2, 'queued')
+      INSERT INTO jobs (job_id, image_id, status, callback_url) VALUES ($1, $2, 'queued', $3)
       ON CONFLICT (job_id) DO NOTHING
       RETURNING created_at""";
 
@@ -65,6 +66,41 @@ final class Sql {
    * ({@link #LOCK_DELETION}) to finish.
    */
   static final String DELETIONS_OF_IMAGE = "SELECT 1 FROM image_deletions WHERE image_id = $1 FOR KEY SHARE";
+
+  // ---- Idempotency-Key (V7) ----------------------------------------------------------------------
+
+  /**
+   * Claims a key: a new row, or one whose claim lapsed unfinished ($4 ms lease) or that expired
+   * ($5 hours) and was not swept yet. Returns a row only when this request now holds the key; a
+   * concurrent twin waits for ours on the primary key, then gets none.
+   */
+  static final String CLAIM_IDEMPOTENCY_KEY = """
+      INSERT INTO idempotency_keys (scope, idem_key, fingerprint, lease_until)
+      VALUES ($1, $2, $3, now() + make_interval(secs => $4 / 1000.0))
+      ON CONFLICT (scope, idem_key) DO UPDATE
+        SET fingerprint = EXCLUDED.fingerprint, status = NULL, headers = NULL, body = NULL,
+            created_at = now(), lease_until = EXCLUDED.lease_until
+        WHERE (idempotency_keys.status IS NULL AND idempotency_keys.lease_until < now())
+           OR idempotency_keys.created_at < now() - make_interval(hours => $5)
+      RETURNING idem_key""";
+
+  static final String IDEMPOTENCY_KEY = """
+      SELECT fingerprint, status, headers, body FROM idempotency_keys WHERE scope = $1 AND idem_key = $2""";
+
+  /** Keeps the answer of the claim that holds the key (same fingerprint, not finished yet). */
+  static final String FINISH_IDEMPOTENCY_KEY = """
+      UPDATE idempotency_keys SET status = $4, headers = $5, body = $6
+      WHERE scope = $1 AND idem_key = $2 AND fingerprint = $3 AND status IS NULL""";
+
+  /** Gives a claim up (its request failed with a 5xx): a retry with the key starts afresh. */
+  static final String RELEASE_IDEMPOTENCY_KEY = """
+      DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND fingerprint = $3 AND status IS NULL""";
+
+  /** Forgets up to $2 keys older than $1 hours (the retention sweep). */
+  static final String EXPIRE_IDEMPOTENCY_KEYS = """
+      DELETE FROM idempotency_keys WHERE (scope, idem_key) IN (
+        SELECT scope, idem_key FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)
+        LIMIT $2)""";
 
   // ---- deletion and retention -------------------------------------------------------------------
 
@@ -148,6 +184,39 @@ final class Sql {
   static final String PRUNE_DELETED_JOBS = """
       DELETE FROM deleted_jobs WHERE deleted_at < now() - make_interval(days => $1)""";
 
+  // ---- cancellation (DELETE /jobs/{id}) -----------------------------------------------------------
+
+  /**
+   * Cancels the job $1 if it has not finished, and records its JobCancelled event as still to publish,
+   * in one statement. "NOT IN (the finished statuses)" means "IN ('queued', 'processing')" given the
+   * CHECK on status, written so for the reason given at the results writer's updates below (the
+   * primary key is the only index the plan can use).
+   */
+  static final String CANCEL_JOB = """
+      WITH cancelled AS (
+        UPDATE jobs SET status = 'cancelled', finished_at = now(), updated_at = now()
+        WHERE job_id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled')
+        RETURNING *),
+      pending AS (
+        INSERT INTO job_cancellations (job_id, image_id, cancelled_at)
+        SELECT job_id, image_id, finished_at FROM cancelled
+        ON CONFLICT (job_id) DO NOTHING)
+      SELECT * FROM cancelled""";
+
+  /** Run when CANCEL_JOB changed nothing: the job as it is, and whether its event is still to publish. */
+  static final String JOB_AND_CANCELLATION = """
+      SELECT j.*, (c.job_id IS NOT NULL) AS cancellation_pending
+      FROM jobs j LEFT JOIN job_cancellations c USING (job_id)
+      WHERE j.job_id = $1""";
+
+  /** Cancellations whose event is not acknowledged after $1 ms (a crash, an outage), oldest first, up to $2. */
+  static final String UNPUBLISHED_CANCELLATIONS = """
+      SELECT * FROM job_cancellations
+      WHERE cancelled_at < now() - make_interval(secs => $1 / 1000.0)
+      ORDER BY cancelled_at LIMIT $2""";
+
+  static final String CANCELLATION_PUBLISHED = "DELETE FROM job_cancellations WHERE job_id = $1";
+
   // ---- results ---------------------------------------------------------------------------------
 
   /*
@@ -163,19 +232,22 @@ final class Sql {
 
   static final String MARK_PROCESSING = """
       UPDATE jobs SET status = 'processing', started_at = COALESCE(started_at, $2), updated_at = now()
-      WHERE job_id = $1 AND status NOT IN ('processing', 'succeeded', 'failed')""";
+      WHERE job_id = $1 AND status NOT IN ('processing', 'succeeded', 'failed', 'cancelled')""";
 
-  /** The first terminal status wins: a late or repeated result never rewrites a finished job. */
+  /**
+   * The first terminal status wins: a late or repeated result never rewrites a finished job, nor one
+   * a client cancelled (inference may have been running it when the cancellation came).
+   */
   static final String MARK_SUCCEEDED = """
       UPDATE jobs SET status = 'succeeded', model_name = $2, model_version = $3, inference_ms = $4,
                       detection_count = $5, finished_at = $6, updated_at = now(),
                       started_at = COALESCE(started_at, $6)
-      WHERE job_id = $1 AND status NOT IN ('succeeded', 'failed')""";
+      WHERE job_id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled')""";
 
   static final String MARK_FAILED = """
       UPDATE jobs SET status = 'failed', error_code = $2, error_message = $3, finished_at = $4,
                       updated_at = now()
-      WHERE job_id = $1 AND status NOT IN ('succeeded', 'failed')""";
+      WHERE job_id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled')""";
 
   static final String JOB_EXISTS = "SELECT image_id FROM jobs WHERE job_id = $1";
 
@@ -216,6 +288,24 @@ final class Sql {
   static final String DETECTION_OF_JOB = """
       SELECT object_id, box_xmin, box_ymin, box_xmax, box_ymax, score FROM detections
       WHERE job_id = $1 AND object_id = $2""";
+
+  /*
+   * GET /jobs: newest first, (created_at, job_id) < the cursor's; one statement per combination of
+   * filters, so each plan uses its index (V5's jobs_by_created and jobs_by_status_created, V1's
+   * jobs_by_image) rather than one plan for "$n IS NULL OR ..." that fits none.
+   */
+  private static final String JOB_PAGE_ORDER = " ORDER BY created_at DESC, job_id DESC LIMIT $3";
+
+  static final String JOB_PAGE = "SELECT * FROM jobs WHERE (created_at, job_id) < ($1, $2)" + JOB_PAGE_ORDER;
+
+  static final String JOB_PAGE_BY_STATUS =
+      "SELECT * FROM jobs WHERE status = $4 AND (created_at, job_id) < ($1, $2)" + JOB_PAGE_ORDER;
+
+  static final String JOB_PAGE_BY_IMAGE =
+      "SELECT * FROM jobs WHERE image_id = $4 AND (created_at, job_id) < ($1, $2)" + JOB_PAGE_ORDER;
+
+  static final String JOB_PAGE_BY_IMAGE_AND_STATUS =
+      "SELECT * FROM jobs WHERE image_id = $4 AND status = $5 AND (created_at, job_id) < ($1, $2)" + JOB_PAGE_ORDER;
 
   // ---- waits (Prefer: wait) ----------------------------------------------------------------------
 

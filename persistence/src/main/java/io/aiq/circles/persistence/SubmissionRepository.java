@@ -27,6 +27,15 @@ public final class SubmissionRepository {
    * anew, flagged {@link Submission#restoreBlob()}.
    */
   public Future<Submission> submit(NewImage image, boolean reprocess) {
+    return submit(image, reprocess, null);
+  }
+
+  /**
+   * {@link #submit(NewImage, boolean)}, with a webhook to call when the job it creates is finished. A
+   * known image answered with its existing job (no reprocess) gets no webhook: that job is not this
+   * upload's.
+   */
+  public Future<Submission> submit(NewImage image, boolean reprocess, String callbackUrl) {
     return pool.withTransaction(conn -> conn.preparedQuery(Sql.INSERT_IMAGE)
         .execute(Tuple.of(image.imageId(), image.storageRef(), image.contentType(), image.format(),
             image.width(), image.height(), image.sizeBytes()))
@@ -35,20 +44,20 @@ public final class SubmissionRepository {
           if (!duplicate) {
             // a new row: was this id deleted before? (see Sql.DELETIONS_OF_IMAGE)
             return conn.preparedQuery(Sql.DELETIONS_OF_IMAGE).execute(Tuple.of(image.imageId()))
-                .compose(deletions -> newJob(conn, image.imageId(), false)
+                .compose(deletions -> newJob(conn, image.imageId(), false, callbackUrl)
                     .map(s -> s.withRestoreBlob(deletions.size() > 0)));
           }
           if (reprocess) {
-            return newJob(conn, image.imageId(), true);
+            return newJob(conn, image.imageId(), true, callbackUrl);
           }
           return latestJob(conn, image.imageId())
-              .compose(latest -> latest != null ? Future.succeededFuture(latest) : newJob(conn, image.imageId(), true));
+              .compose(latest -> latest != null ? Future.succeededFuture(latest) : newJob(conn, image.imageId(), true, callbackUrl));
         }));
   }
 
-  private Future<Submission> newJob(SqlConnection conn, String imageId, boolean duplicate) {
+  private Future<Submission> newJob(SqlConnection conn, String imageId, boolean duplicate, String callbackUrl) {
     UUID jobId = UUID.randomUUID();
-    return conn.preparedQuery(Sql.INSERT_JOB).execute(Tuple.of(jobId, imageId))
+    return conn.preparedQuery(Sql.INSERT_JOB).execute(Tuple.of(jobId, imageId, callbackUrl))
         .compose(rows -> jobWithImage(conn, jobId))
         .map(s -> new Submission(s.jobId(), s.imageId(), s.status(), true, duplicate, s.storageRef(),
             s.contentType(), s.width(), s.height(), s.submittedAt()));
