@@ -14,6 +14,17 @@ public final class EventBusAddresses {
    * done; failures {@code not_found}, {@code job_in_flight}, {@code unavailable}.
    */
   public static final String INGEST_DELETE = "aiq.ingest.delete";
+  /**
+   * Body: {@code IdempotencyClaim} (no answer). Reply: {@code {claimed: true}} when this request may
+   * proceed, or {@code {claimed: false, answer}} with the stored answer to replay; failures
+   * {@code idempotency_key_in_flight}, {@code idempotency_key_reused}, {@code unavailable}.
+   */
+  public static final String INGEST_IDEMPOTENCY_CLAIM = "aiq.ingest.idempotency.claim";
+  /**
+   * Body: {@code IdempotencyClaim} with the answer to keep, or without one to give the key up (the
+   * request failed with a 5xx, a retry must be able to succeed). Reply: {@code {}}.
+   */
+  public static final String INGEST_IDEMPOTENCY_FINISH = "aiq.ingest.idempotency.finish";
   /** Body: {@code JobQuery}. Reply: the job JSON. */
   public static final String RESULTS_JOB = "aiq.results.job";
   /** Body: {@code ImageQuery}. Reply: the image JSON. */
@@ -24,6 +35,15 @@ public final class EventBusAddresses {
   public static final String RESULTS_OBJECT = "aiq.results.object";
   /** Body: {@code ImagesQuery}. Reply: {items:[...], nextCursor}. */
   public static final String RESULTS_IMAGES = "aiq.results.images";
+  /** Body: {@code JobsQuery}. Reply: {items:[job JSON...], nextCursor}. */
+  public static final String RESULTS_JOBS = "aiq.results.jobs";
+  /** Body: {@code WatchJob}. Reply: the job JSON once its status changed, or when the wait is up. */
+  public static final String RESULTS_JOB_WATCH = "aiq.results.job.watch";
+  /**
+   * Body: {@code CancelJob}. Reply: the job JSON, {@code cancelled}; failures {@code not_found},
+   * {@code job_finished}, {@code unavailable}.
+   */
+  public static final String INGEST_CANCEL = "aiq.ingest.cancel";
 
   /**
    * On a {@link #RESULTS_JOB} reply: {@code false} when the wait asked for was not granted (too many

@@ -1,9 +1,12 @@
 package io.aiq.circles.persistence;
 
+import io.aiq.circles.contracts.JobStatus;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -48,6 +51,35 @@ public final class QueryRepository {
       List<ImageView> out = new ArrayList<>(rows.size());
       for (Row r : rows) {
         out.add(ImageView.from(r));
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Jobs newest first, those before the keyset ({@code beforeCreated}, {@code beforeJobId}) exclusive,
+   * of the status and/or image given (null: any).
+   */
+  public Future<List<JobView>> jobsPage(Instant beforeCreated, UUID beforeJobId, JobStatus status, String imageId,
+                                        int limit) {
+    Tuple args = Tuple.of(beforeCreated.atOffset(ZoneOffset.UTC), beforeJobId, limit);
+    String sql;
+    if (imageId != null && status != null) {
+      sql = Sql.JOB_PAGE_BY_IMAGE_AND_STATUS;
+      args.addString(imageId).addString(status.wire());
+    } else if (imageId != null) {
+      sql = Sql.JOB_PAGE_BY_IMAGE;
+      args.addString(imageId);
+    } else if (status != null) {
+      sql = Sql.JOB_PAGE_BY_STATUS;
+      args.addString(status.wire());
+    } else {
+      sql = Sql.JOB_PAGE;
+    }
+    return pool.preparedQuery(sql).execute(args).map(rows -> {
+      List<JobView> out = new ArrayList<>(rows.size());
+      for (Row r : rows) {
+        out.add(JobView.from(r));
       }
       return out;
     });
