@@ -19,7 +19,11 @@ CREATE TABLE webhook_deliveries (
   last_attempt_at TIMESTAMPTZ,
   last_error      TEXT,
   delivered_at    TIMESTAMPTZ,
-  created_at      TIMESTAMPTZ NOT NULL DEFAULT now()
+  created_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
+  -- the event that finished the job (named in the dead letter of a failed delivery)
+  event_topic     TEXT        NOT NULL,
+  event_partition INTEGER     NOT NULL,
+  event_offset    BIGINT      NOT NULL
 );
 -- the sender's claim: due pending deliveries, soonest first
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';

@@ -261,7 +261,13 @@ final class Sql {
 
   // ---- queries ---------------------------------------------------------------------------------
 
-  static final String JOB_BY_ID = "SELECT * FROM jobs WHERE job_id = $1";
+  /** The job with its webhook's delivery, when it has one (WebhookView reads the webhook_ columns). */
+  static final String JOB_BY_ID = """
+      SELECT j.*, d.state AS webhook_state, d.attempts AS webhook_attempts,
+             d.last_attempt_at AS webhook_last_attempt_at, d.last_error AS webhook_last_error,
+             d.delivered_at AS webhook_delivered_at
+      FROM jobs j LEFT JOIN webhook_deliveries d ON d.job_id = j.job_id
+      WHERE j.job_id = $1""";
 
   /** The image with its latest job and the job whose objects it shows: the latest succeeded one. */
   static final String IMAGE_SUMMARY = """
@@ -310,5 +316,10 @@ final class Sql {
   // ---- waits (Prefer: wait) ----------------------------------------------------------------------
 
   /** Many jobs in one round trip: the waiters' re-checks after notifications, deadlines and sweeps. */
-  static final String JOBS_BY_IDS = "SELECT * FROM jobs WHERE job_id = ANY($1)";
+  static final String JOBS_BY_IDS = """
+      SELECT j.*, d.state AS webhook_state, d.attempts AS webhook_attempts,
+             d.last_attempt_at AS webhook_last_attempt_at, d.last_error AS webhook_last_error,
+             d.delivered_at AS webhook_delivered_at
+      FROM jobs j LEFT JOIN webhook_deliveries d ON d.job_id = j.job_id
+      WHERE j.job_id = ANY($1)""";
 }

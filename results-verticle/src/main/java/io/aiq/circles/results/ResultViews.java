@@ -5,17 +5,21 @@ import io.aiq.circles.contracts.Detection;
 import io.aiq.circles.persistence.ImageView;
 import io.aiq.circles.persistence.JobView;
 import io.aiq.circles.persistence.StoredDetection;
+import io.aiq.circles.persistence.WebhookView;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.List;
 
-/** The JSON the query API answers with (its schema is in the gateway's openapi.yaml). */
-final class ResultViews {
+/**
+ * The JSON the query API answers with (its schema is in the gateway's openapi.yaml). Public for the
+ * webhooks role, whose webhook body is the job as {@code GET /jobs/{jobId}} renders it.
+ */
+public final class ResultViews {
   private ResultViews() {
   }
 
-  static JsonObject job(JobView j) {
+  public static JsonObject job(JobView j) {
     JsonObject out = new JsonObject().put("jobId", j.jobId().toString()).put("imageId", j.imageId())
         .put("status", j.status().wire()).put("submittedAt", time(j.createdAt()))
         .put("startedAt", time(j.startedAt())).put("finishedAt", time(j.finishedAt()))
@@ -26,7 +30,19 @@ final class ResultViews {
             : new JsonObject().put("name", j.modelName()).put("version", j.modelVersion()))
         .put("inferenceMillis", j.inferenceMillis()).put("objectCount", j.detectionCount())
         .put("links", ApiLinks.forJob(j.jobId(), j.imageId()));
+    if (j.webhook() != null) {
+      out.put(WEBHOOK, webhook(j.webhook()));
+    }
     return out;
+  }
+
+  /** The member of a job's JSON that shows its webhook (absent without a callbackUrl). */
+  public static final String WEBHOOK = "webhook";
+
+  static JsonObject webhook(WebhookView w) {
+    return new JsonObject().put("url", w.url()).put("state", w.state()).put("attempts", w.attempts())
+        .put("lastAttemptAt", time(w.lastAttemptAt())).put("lastError", w.lastError())
+        .put("deliveredAt", time(w.deliveredAt()));
   }
 
   static JsonObject image(ImageView i) {
