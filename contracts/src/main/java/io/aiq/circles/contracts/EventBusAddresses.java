@@ -40,7 +40,7 @@ public final class EventBusAddresses {
   /** Body: {@code WatchJob}. Reply: the job JSON once its status changed, or when the wait is up. */
   public static final String RESULTS_JOB_WATCH = "aiq.results.job.watch";
   /**
-   * Body: {@code CancelJob}. Reply: the job JSON, {@code cancelled}; failures {@code not_found},
+   * Body: {@code CancelJob}. Reply: {@code {jobId, status}} once cancelled; failures {@code not_found},
    * {@code job_finished}, {@code unavailable}.
    */
   public static final String INGEST_CANCEL = "aiq.ingest.cancel";

@@ -1,5 +1,6 @@
 package io.aiq.circles.ingest;
 
+import static io.aiq.circles.contracts.EventBusAddresses.INGEST_CANCEL;
 import static io.aiq.circles.contracts.EventBusAddresses.INGEST_DELETE;
 import static io.aiq.circles.contracts.EventBusAddresses.INGEST_SUBMIT;
 
@@ -53,6 +54,8 @@ public final class IngestVerticle extends VerticleBase {
   private ImageDeleter deleter;
   private RetentionSweeper retention;
   private MessageConsumer<JsonObject> deleteConsumer;
+  private JobCanceller canceller;
+  private MessageConsumer<JsonObject> cancelConsumer;
 
   public IngestVerticle(AppConfig config, Pool pool, MeterRegistry registry) {
     this.config = config;
@@ -79,9 +82,14 @@ public final class IngestVerticle extends VerticleBase {
     retention = new RetentionSweeper(vertx, config.retention(),
         new ImageDeleter(store, deletions, sweeperPublisher, config.kafka().topics(), registry));
     deleteConsumer = vertx.eventBus().consumer(INGEST_DELETE, this::delete);
-    return Future.join(consumer.completion(), deleteConsumer.completion()).onSuccess(v -> {
+    // cancellation too: the job rows are written here (see JobCanceller)
+    canceller = new JobCanceller(vertx, new io.aiq.circles.persistence.CancellationRepository(pool), publisher,
+        sweeperPublisher, config.kafka().topics(), config.sweeper().intervalMs(), registry);
+    cancelConsumer = vertx.eventBus().consumer(INGEST_CANCEL, this::cancel);
+    return Future.join(consumer.completion(), deleteConsumer.completion(), cancelConsumer.completion()).onSuccess(v -> {
       if (config.sweeper().enabled()) {
         sweeper.start();
+        canceller.start();
       }
       retention.start();
     });
@@ -91,6 +99,8 @@ public final class IngestVerticle extends VerticleBase {
   public Future<?> stop() {
     sweeper.stop();
     retention.stop();
+    canceller.stop();
+    cancelConsumer.unregister();
     return Future.join(consumer.unregister(), deleteConsumer.unregister()).eventually(() -> Future.join(publisher.close(), sweeperPublisher.close(), store.close()));
   }
 
@@ -128,6 +138,25 @@ public final class IngestVerticle extends VerticleBase {
     DeleteImage request = DeleteImage.fromJson(message.body());
     deleter.deleteRequested(request.imageId())
         .onSuccess(v -> message.reply(request.toJson()))
+        .onFailure(e -> {
+          ErrorCode.ApiFailure f = ErrorCode.fromFailure(e);
+          f.code().fail(message, f.message());
+        });
+  }
+
+  private void cancel(Message<JsonObject> message) {
+    io.aiq.circles.contracts.messages.CancelJob request =
+        io.aiq.circles.contracts.messages.CancelJob.fromJson(message.body());
+    UUID jobId;
+    try {
+      jobId = UUID.fromString(request.jobId());
+    } catch (RuntimeException e) {
+      ErrorCode.INVALID_ID.fail(message, "job ids are UUIDs");
+      return;
+    }
+    canceller.cancelRequested(jobId)
+        .onSuccess(job -> message.reply(new JsonObject().put("jobId", job.jobId().toString())
+            .put("status", job.status().wire())))
         .onFailure(e -> {
           ErrorCode.ApiFailure f = ErrorCode.fromFailure(e);
           f.code().fail(message, f.message());

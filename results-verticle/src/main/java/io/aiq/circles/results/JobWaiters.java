@@ -2,6 +2,7 @@ package io.aiq.circles.results;
 
 import io.aiq.circles.contracts.ApiException;
 import io.aiq.circles.contracts.ErrorCode;
+import io.aiq.circles.contracts.JobStatus;
 import io.aiq.circles.persistence.JobView;
 import io.aiq.circles.persistence.QueryRepository;
 import io.micrometer.core.instrument.Counter;
@@ -24,6 +25,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +45,10 @@ import org.slf4j.LoggerFactory;
  * {@code sweepMillis} re-reads the jobs not read for that long. Each waiter is answered at its
  * deadline with its job as read then. Past {@code maxWaiters} held requests, {@link #full()} says so
  * and the caller answers at once.
+ *
+ * <p>A job's event stream ({@code GET /jobs/{id}/events}) holds a {@link #watch watcher} instead: it
+ * is answered on any change of status from the one its stream last sent, not only the terminal one,
+ * through the same notifications and re-reads.
  *
  * <p>All state is touched on the verticle's event loop only.
  */
@@ -68,6 +74,7 @@ final class JobWaiters {
   private final Map<UUID, Entry> entries = new HashMap<>();
   private final Set<UUID> toRead = new LinkedHashSet<>();
   private final AtomicInteger waiting = new AtomicInteger();
+  private final AtomicInteger watching = new AtomicInteger();
   private boolean reading;
   private boolean flushScheduled;
   private boolean stopped;
@@ -75,6 +82,7 @@ final class JobWaiters {
   private long sweepTimer = -1;
 
   private final Gauge waitersGauge;
+  private final Gauge watchersGauge;
   private final Counter rechecks;
   private final Counter notifications;
   private final Counter finished;
@@ -96,8 +104,21 @@ final class JobWaiters {
 
   private static final class Waiter {
     final Promise<JobView> promise = Promise.promise();
+    /** A watcher (a job's event stream) is answered on any change from this status; null: a Prefer: wait. */
+    final JobStatus seen;
+    final boolean watcher;
     long timer;
     boolean expired;
+
+    Waiter(boolean watcher, JobStatus seen) {
+      this.watcher = watcher;
+      this.seen = seen;
+    }
+
+    /** Whether the job as read now answers this waiter. */
+    boolean answeredBy(JobView job) {
+      return expired || job.status().terminal() || (watcher && job.status() != seen);
+    }
   }
 
   JobWaiters(Vertx vertx, Context context, QueryRepository repository, PgConnectOptions connectOptions,
@@ -111,6 +132,9 @@ final class JobWaiters {
     this.registry = registry;
     this.waitersGauge = Gauge.builder("aiq_job_waiters", waiting, AtomicInteger::get)
         .description("Requests held by Prefer: wait in this process").strongReference(true).register(registry);
+    this.watchersGauge = Gauge.builder("aiq_job_watchers", watching, AtomicInteger::get)
+        .description("Steps of job event streams (GET /jobs/{id}/events) held in this process, waiting for a change")
+        .strongReference(true).register(registry);
     this.rechecks = Counter.builder("aiq_job_wait_rechecks_total")
         .description("Queries reading waited-for jobs (one per batch of notifications, deadlines and sweeps)")
         .register(registry);
@@ -219,19 +243,39 @@ final class JobWaiters {
    * while that read runs is never missed.
    */
   Future<JobView> await(UUID jobId, long waitMillis) {
+    return hold(jobId, waitMillis, new Waiter(false, null));
+  }
+
+  /**
+   * The job as soon as its status is not {@code seen} (at once when {@code seen} is null or it already
+   * differs), or as it is when {@code waitMillis} are up: one step of a job's event stream. Watchers
+   * are not counted against {@code http.max-waiters}: the gateway bounds its streams itself
+   * ({@code jobs.max-event-streams}), and each step is held for one heartbeat interval at most.
+   */
+  Future<JobView> watch(UUID jobId, JobStatus seen, long waitMillis) {
+    return hold(jobId, seen == null ? 0 : waitMillis, new Waiter(true, seen));
+  }
+
+  private Future<JobView> hold(UUID jobId, long waitMillis, Waiter w) {
     if (stopped) {
       return Future.failedFuture(new IllegalStateException("the query verticle is stopping"));
     }
     Entry entry = entries.computeIfAbsent(jobId, Entry::new);
-    Waiter w = new Waiter();
     entry.waiters.add(w);
-    waiting.incrementAndGet();
+    counter(w).incrementAndGet();
+    if (waitMillis <= 0) {
+      w.expired = true;
+    }
     w.timer = vertx.setTimer(Math.max(1, waitMillis), t -> {
       w.expired = true;
       reread(jobId);
     });
     reread(jobId);
     return w.promise.future();
+  }
+
+  private AtomicInteger counter(Waiter w) {
+    return w.watcher ? watching : waiting;
   }
 
   private void notified(String payload) {
@@ -318,35 +362,39 @@ final class JobWaiters {
       }
       if (read.failed()) {
         // those at their deadline get the error (503); the others are read again by the next sweep
-        answer(e, null, read.cause(), true);
+        answer(e, null, read.cause(), w -> w.expired);
         continue;
       }
       e.lastReadNanos = now;
       JobView job = read.result().get(id);
       if (job == null) {
-        answer(e, null, new ApiException(ErrorCode.NOT_FOUND, "no job " + id), false);
+        answer(e, null, new ApiException(ErrorCode.NOT_FOUND, "no job " + id), w -> true);
         continue;
       }
       e.last = job;
-      answer(e, job, null, !job.status().terminal());
+      answer(e, job, null, w -> w.answeredBy(job));
     }
   }
 
-  /** Answers the entry's waiters (only the expired ones when {@code expiredOnly}) with the job or the error. */
-  private void answer(Entry e, JobView job, Throwable error, boolean expiredOnly) {
+  /** Answers the entry's waiters that {@code due} selects with the job or the error. */
+  private void answer(Entry e, JobView job, Throwable error, Predicate<Waiter> due) {
     for (Iterator<Waiter> it = e.waiters.iterator(); it.hasNext(); ) {
       Waiter w = it.next();
-      if (expiredOnly && !w.expired) {
+      if (!due.test(w)) {
         continue;
       }
       it.remove();
-      waiting.decrementAndGet();
+      counter(w).decrementAndGet();
       vertx.cancelTimer(w.timer);
       if (error != null) {
-        failed.increment();
+        if (!w.watcher) {
+          failed.increment();
+        }
         w.promise.tryFail(error);
       } else {
-        (job.status().terminal() ? finished : deadline).increment();
+        if (!w.watcher) {
+          (job.status().terminal() ? finished : deadline).increment();
+        }
         w.promise.tryComplete(job);
       }
     }
@@ -360,10 +408,11 @@ final class JobWaiters {
     stopped = true;
     vertx.cancelTimer(sweepTimer);
     for (Entry e : new ArrayList<>(entries.values())) {
-      answer(e, e.last, e.last == null ? new IllegalStateException("the query verticle stopped") : null, false);
+      answer(e, e.last, e.last == null ? new IllegalStateException("the query verticle stopped") : null, w -> true);
     }
     toRead.clear();
     registry.remove(waitersGauge);
+    registry.remove(watchersGauge);
     PgSubscriber s = subscriber;
     subscriber = null;
     return s == null ? Future.succeededFuture() : s.close().otherwise(e -> null).mapEmpty();

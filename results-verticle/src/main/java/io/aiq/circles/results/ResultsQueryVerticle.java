@@ -4,7 +4,10 @@ import static io.aiq.circles.contracts.EventBusAddresses.*;
 
 import io.aiq.circles.contracts.ApiException;
 import io.aiq.circles.contracts.ErrorCode;
+import io.aiq.circles.contracts.JobStatus;
 import io.aiq.circles.contracts.messages.ImageQuery;
+import io.aiq.circles.contracts.messages.JobsQuery;
+import io.aiq.circles.contracts.messages.WatchJob;
 import io.aiq.circles.contracts.messages.ImagesQuery;
 import io.aiq.circles.contracts.messages.JobQuery;
 import io.aiq.circles.contracts.messages.ObjectQuery;
@@ -73,6 +76,8 @@ public final class ResultsQueryVerticle extends VerticleBase {
     register(RESULTS_OBJECTS, this::objects);
     register(RESULTS_OBJECT, this::object);
     register(RESULTS_IMAGES, this::images);
+    register(RESULTS_JOBS, this::jobs);
+    register(RESULTS_JOB_WATCH, this::watch);
     return waiters.start().compose(v -> Future.all(consumers.stream().map(MessageConsumer::completion).toList()));
   }
 
@@ -180,6 +185,33 @@ public final class ResultsQueryVerticle extends VerticleBase {
       JsonArray items = new JsonArray();
       page.stream().limit(limit).forEach(i -> items.add(ResultViews.image(i)));
       String next = page.size() > limit ? encodeCursor(page.get(limit - 1).seq()) : null;
+      return new JsonObject().put("items", items).put("nextCursor", next);
+    });
+  }
+
+  /** One step of a job's event stream: the job once its status is not the one last sent (see JobWaiters). */
+  private Future<JsonObject> watch(JsonObject q) {
+    WatchJob query = WatchJob.fromJson(q);
+    UUID jobId;
+    try {
+      jobId = UUID.fromString(query.jobId());
+    } catch (RuntimeException e) {
+      throw new ApiException(ErrorCode.INVALID_ID, "job ids are UUIDs");
+    }
+    JobStatus seen = query.seenStatus() == null ? null : JobStatus.fromWire(query.seenStatus());
+    return waiters.watch(jobId, seen, query.waitMillis()).map(ResultViews::job);
+  }
+
+  /** GET /jobs: newest first, filtered, one page past the cursor; {@code nextCursor} when there is more. */
+  private Future<JsonObject> jobs(JsonObject q) {
+    JobsQuery query = JobsQuery.fromJson(q);
+    int limit = query.limit();
+    JobCursor after = JobCursor.decode(query.cursor());
+    JobStatus status = query.status() == null ? null : JobStatus.fromWire(query.status());
+    return repository.jobsPage(after.createdAt(), after.jobId(), status, query.imageId(), limit + 1).map(page -> {
+      JsonArray items = new JsonArray();
+      page.stream().limit(limit).forEach(j -> items.add(ResultViews.job(j)));
+      String next = page.size() > limit ? JobCursor.of(page.get(limit - 1)).encode() : null;
       return new JsonObject().put("items", items).put("nextCursor", next);
     });
   }
