@@ -41,6 +41,7 @@ public final class InferenceVerticle extends ConsumerVerticle {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceVerticle.class);
 
   private final Detector detector;
+  private CancelledJobs cancelledJobs;
   private ImageStore store;
   private WorkerExecutor executor;
 
@@ -69,7 +70,10 @@ public final class InferenceVerticle extends ConsumerVerticle {
     store = ImageStores.create(vertx, config.store());
     executor = vertx.createSharedWorkerExecutor("aiq-inference", config.inference().workerThreads(),
         10, TimeUnit.MINUTES);
-    return Future.succeededFuture();
+    // the cancellations are followed before the first submission is taken, so a backlog that holds
+    // cancelled jobs skips them (see CancelledJobs)
+    cancelledJobs = new CancelledJobs(vertx, config.kafka(), registry);
+    return cancelledJobs.start(role());
   }
 
   @Override
@@ -79,6 +83,9 @@ public final class InferenceVerticle extends ConsumerVerticle {
 
   @Override
   protected void tearDown() {
+    if (cancelledJobs != null) {
+      cancelledJobs.stop();
+    }
     if (executor != null) {
       executor.close();
     }
@@ -102,12 +109,23 @@ public final class InferenceVerticle extends ConsumerVerticle {
     List<Work> work = new ArrayList<>();
     for (KafkaConsumerRecord<String, Buffer> r : records) {
       try {
-        work.add(new Work(r, ImageSubmitted.fromJson(r.value()),
+        ImageSubmitted submitted = ImageSubmitted.fromJson(r.value());
+        if (cancelledJobs.contains(submitted.jobId())) {
+          // cancelled by a client (DELETE /jobs/{id}): nothing to publish, its offset is committed
+          registry.counter("aiq_inference_skipped_total", "reason", "cancelled").increment();
+          LOG.debug("skipping job {}: cancelled", submitted.jobId());
+          continue;
+        }
+        work.add(new Work(r, submitted,
             CloudEventHeaders.childOf(CloudEventHeaders.get(r, CloudEventHeaders.TRACEPARENT))));
       } catch (InvalidEventException e) {
         acks.add(deadLetter(r, InvalidEventException.REASON, e.getMessage(), 1));
         count(InvalidEventException.REASON);
       }
+    }
+    if (work.isEmpty()) {
+      // all skipped (cancelled) or dead-lettered: no batch for the model
+      return Future.all(acks).map(v -> ConsumerLoop.Handled.all(records));
     }
     Instant now = Instant.now();
     for (Work w : work) {

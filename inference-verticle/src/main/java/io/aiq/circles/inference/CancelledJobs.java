@@ -1,0 +1,125 @@
+package io.aiq.circles.inference;
+
+import io.aiq.circles.config.AppConfig;
+import io.aiq.circles.contracts.events.InvalidEventException;
+import io.aiq.circles.contracts.events.JobCancelled;
+import io.aiq.circles.messaging.KafkaClients;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The jobs cancelled lately ({@code aiq.jobs.cancelled}), so inference skips their
+ * {@code ImageSubmitted} instead of running the model for nothing.
+ *
+ * <p>Every inference instance must see every cancellation, whichever partitions of the submissions it
+ * holds, so this is not the inference group: each instance reads the topic in a consumer group of
+ * its own ({@code <group>-cancellations-<random>}), from the earliest offset the topic keeps, and
+ * never commits (an empty group without offsets leaves nothing behind on the broker). Cancellations
+ * older than {@link #TTL} are of jobs long gone from the submissions backlog and are not kept; at most
+ * {@link #MAX_ENTRIES} are kept, the oldest dropped first. A cancellation this set has not seen yet
+ * only costs the model's work: the job's row is already {@code cancelled}, and the results writer
+ * never moves it out of that status.
+ *
+ * <p>State is touched on the owning verticle's event loop only (the consumer's handlers run there).
+ */
+final class CancelledJobs {
+  private static final Logger LOG = LoggerFactory.getLogger(CancelledJobs.class);
+  static final Duration TTL = Duration.ofDays(1);
+  static final int MAX_ENTRIES = 100_000;
+  /** A first assignment slower than this does not hold up the start (a broker away: the loop copes). */
+  private static final long ASSIGN_WAIT_MS = 10_000;
+
+  private final Vertx vertx;
+  private final AppConfig.Kafka kafka;
+  private final MeterRegistry registry;
+  /** Job id → when it was cancelled, in arrival order (nearly the cancellation order). */
+  private final Map<UUID, Instant> cancelled = new LinkedHashMap<>();
+  private KafkaConsumer<String, Buffer> consumer;
+  private Gauge size;
+
+  CancelledJobs(Vertx vertx, AppConfig.Kafka kafka, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.kafka = kafka;
+    this.registry = registry;
+  }
+
+  /** Subscribes; completes once the partitions are assigned (or after a few seconds without). */
+  Future<Void> start(String role) {
+    String id = UUID.randomUUID().toString().substring(0, 8);
+    consumer = KafkaClients.consumer(vertx, kafka, kafka.group(role) + "-cancellations-" + id,
+        "aiq-" + role + "-cancellations-" + id, 500);
+    size = Gauge.builder("aiq_inference_cancelled_jobs", this, c -> c.cancelled.size())
+        .description("Cancelled jobs this inference consumer knows of (skipped if their submission comes)")
+        .tag("consumer", id).register(registry);
+    Promise<Void> assigned = Promise.promise();
+    long timer = vertx.setTimer(ASSIGN_WAIT_MS, t -> {
+      if (assigned.tryComplete()) {
+        LOG.warn("the cancellations topic is not assigned yet; cancelled jobs may be run until it is");
+      }
+    });
+    consumer.partitionsAssignedHandler(partitions -> assigned.tryComplete());
+    consumer.exceptionHandler(e -> LOG.warn("reading cancellations: {}", e.toString()));
+    consumer.handler(this::record);
+    return consumer.subscribe(kafka.topics().jobsCancelled())
+        .compose(v -> assigned.future())
+        .onComplete(ar -> vertx.cancelTimer(timer));
+  }
+
+  Future<Void> stop() {
+    if (size != null) {
+      registry.remove(size);
+    }
+    return consumer == null ? Future.succeededFuture() : consumer.close().otherwise(e -> null);
+  }
+
+  boolean contains(String jobId) {
+    try {
+      return cancelled.containsKey(UUID.fromString(jobId));
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  private void record(KafkaConsumerRecord<String, Buffer> r) {
+    JobCancelled event;
+    try {
+      event = JobCancelled.fromJson(r.value());
+    } catch (InvalidEventException e) {
+      LOG.debug("ignoring an unreadable cancellation at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(),
+          e.getMessage());
+      return;
+    }
+    Instant cutOff = Instant.now().minus(TTL);
+    if (event.cancelledAt().isBefore(cutOff)) {
+      return;
+    }
+    try {
+      cancelled.put(UUID.fromString(event.jobId()), event.cancelledAt());
+    } catch (IllegalArgumentException e) {
+      return;
+    }
+    // expire from the oldest: arrival order is nearly cancellation order
+    for (Iterator<Map.Entry<UUID, Instant>> it = cancelled.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<UUID, Instant> oldest = it.next();
+      if (cancelled.size() > MAX_ENTRIES || oldest.getValue().isBefore(cutOff)) {
+        it.remove();
+      } else {
+        break;
+      }
+    }
+  }
+}
