@@ -356,6 +356,28 @@ public record AppConfig(Set<Role> roles, String detector, Http http, Upload uplo
   }
 
   /**
+   * A job's event stream ({@code GET /jobs/{jobId}/events}), in the gateway. Read from the raw
+   * configuration, so this section is one method here and no component of the record.
+   *
+   * @param maxEventStreams streams one gateway process holds open at once; beyond it 503 + Retry-After
+   * @param eventHeartbeatSeconds a comment line is sent after this long without an event, so proxies
+   *     and the server's idle timeout ({@code http.idle-timeout-seconds}) keep the stream open
+   */
+  public record Jobs(int maxEventStreams, int eventHeartbeatSeconds) {
+    public Jobs {
+      if (maxEventStreams < 0 || eventHeartbeatSeconds < 1) {
+        throw new ConfigException("jobs.max-event-streams must be at least 0 and jobs.event-heartbeat-seconds at"
+            + " least 1, got " + maxEventStreams + " and " + eventHeartbeatSeconds);
+      }
+    }
+  }
+
+  public Jobs jobs() {
+    Settings j = Settings.of(raw, "jobs");
+    return new Jobs(j.integer("max-event-streams"), j.integer("event-heartbeat-seconds"));
+  }
+
+  /**
    * Webhooks ({@code callbackUrl} on uploads), signed as Standard Webhooks say: used by the gateway
    * (is a callback allowed, and to where) and by the webhooks role (the sender). Read from the raw
    * configuration, so this section is one method here and no component of the record.
@@ -403,5 +425,31 @@ public record AppConfig(Set<Role> roles, String detector, Http http, Upload uplo
     return new Webhooks(w.string("secret").trim(), w.bool("allow-private-targets"), w.longValue("timeout-ms"),
         w.integer("max-attempts"), w.longValue("initial-backoff-ms"), w.longValue("max-backoff-ms"),
         w.integer("max-concurrent"), w.integer("max-per-host"), w.longValue("poll-interval-ms"));
+  }
+
+  /**
+   * OpenTelemetry traces, from the {@code tracing} section (read from the raw configuration, so this
+   * section is one method here and no component of the record).
+   *
+   * @param otlpEndpoint where spans are exported, OTLP over http/protobuf (e.g. {@code
+   *     http://localhost:4318}, {@code /v1/traces} is added); blank: tracing is off
+   * @param sampleRatio the share of new traces recorded, 0 to 1; a trace begun elsewhere follows its
+   *     parent's decision
+   */
+  public record Tracing(String otlpEndpoint, double sampleRatio) {
+    public Tracing {
+      if (sampleRatio < 0 || sampleRatio > 1) {
+        throw new ConfigException("tracing.sample-ratio must be between 0 and 1, got " + sampleRatio);
+      }
+    }
+
+    public boolean enabled() {
+      return !otlpEndpoint.isBlank();
+    }
+  }
+
+  public Tracing tracing() {
+    Settings t = Settings.of(raw, "tracing");
+    return new Tracing(t.string("otlp-endpoint").trim(), t.doubleValue("sample-ratio"));
   }
 }

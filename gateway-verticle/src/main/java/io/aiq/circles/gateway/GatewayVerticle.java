@@ -50,7 +50,10 @@ public final class GatewayVerticle extends VerticleBase {
         // complete; Vert.x's default of 1 KiB turned a long-but-harmless file name into a failure
         // that depended on how the network cut the body. 16 KiB holds any real header; beyond it
         // the client gets 400 (UploadReceiver). One upload needs one part, a few fields at most.
-        .setMaxFormBufferedBytes(UploadReceiver.MAX_PART_HEADER_BYTES).setMaxFormFields(UploadReceiver.MAX_FORM_FIELDS);
+        .setMaxFormBufferedBytes(UploadReceiver.MAX_PART_HEADER_BYTES)
+        // the decoder counts file parts as fields: a batch's files come on top (UploadReceiver refuses
+        // one file part too many itself, with 413 too_many_files)
+        .setMaxFormFields(UploadReceiver.MAX_FORM_FIELDS + config.uploadBatches().maxFilesPerRequest());
     return vertx.createHttpServer(options).invalidRequestHandler(HttpErrors::invalidRequest).requestHandler(router)
         .listen().onSuccess(s -> {
       server = s;
@@ -64,9 +67,12 @@ public final class GatewayVerticle extends VerticleBase {
 
   Router router() {
     Router router = Router.router(vertx);
+    // with tracing on, each request's span is named after its route (POST /images)
+    router.route().handler(RouteSpanNames.handler());
     ApiHandlers api = new ApiHandlers(vertx, config, admission, registry);
     router.route("/images*").handler(guards.rateLimit());
-    router.route("/jobs/*").handler(guards.rateLimit());
+    // "/jobs*" as "/images*": the listing at /jobs too
+    router.route("/jobs*").handler(guards.rateLimit());
     router.post("/images").handler(guards.requireKey(ClientGuards.Scope.UPLOAD)).handler(api::upload);
     router.post("/images/").handler(guards.requireKey(ClientGuards.Scope.UPLOAD)).handler(api::upload);
     router.get("/images").handler(api::images);
@@ -76,6 +82,12 @@ public final class GatewayVerticle extends VerticleBase {
     router.get("/images/:imageId/objects").handler(api::objects);
     router.get("/images/:imageId/objects/:objectId").handler(api::object);
     router.get("/jobs/:jobId").handler(api::job);
+    // a job's life (issue 16): listing, cancelling (writing: the upload key), its event stream
+    JobHandlers jobs = new JobHandlers(vertx, config.http());
+    JobEventStreams streams = new JobEventStreams(vertx, config.jobs(), config.http().backendTimeoutMs(), registry);
+    router.get("/jobs").handler(jobs::list);
+    router.delete("/jobs/:jobId").handler(guards.requireKey(ClientGuards.Scope.UPLOAD)).handler(jobs::cancel);
+    router.get("/jobs/:jobId/events").handler(streams::stream);
     ops.mount(router);
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
         .sendFile("openapi.yaml"));
