@@ -21,6 +21,8 @@ import io.aiq.circles.persistence.ImageStores;
 import io.aiq.circles.results.ResultsConsumerVerticle;
 import io.aiq.circles.results.ResultsQueryVerticle;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.aiq.circles.webhooks.WebhookSigner;
+import io.aiq.circles.webhooks.WebhooksVerticle;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -75,6 +77,14 @@ public final class AiqApplication {
   }
 
   private Future<Void> startAll() {
+    if (config.runs(Role.WEBHOOKS)) {
+      // before anything starts: the webhooks role cannot sign without webhooks.secret (ConfigException)
+      try {
+        WebhookSigner.of(config.webhooks());
+      } catch (RuntimeException e) {
+        return Future.failedFuture(e);
+      }
+    }
     UploadBytesCodec.register(vertx.eventBus());
     liveness.register("event-loop", promise -> promise.complete(Status.OK()));
     readiness.register("roles", promise -> promise.complete(Status.OK(
@@ -85,8 +95,10 @@ public final class AiqApplication {
     // readiness checks what this process's roles need, and nothing else: the API process
     // (gateway, ingest, queries) PostgreSQL and Kafka, inference Kafka and its detector, the results
     // writer Kafka and PostgreSQL; a clustered gateway alone checks neither
-    boolean needsDatabase = config.runs(Role.INGEST) || config.runs(Role.QUERIES) || config.runs(Role.RESULTS);
-    boolean needsKafka = config.runs(Role.INGEST) || config.runs(Role.INFERENCE) || config.runs(Role.RESULTS);
+    boolean needsDatabase = config.runs(Role.INGEST) || config.runs(Role.QUERIES) || config.runs(Role.RESULTS)
+        || config.runs(Role.WEBHOOKS);
+    boolean needsKafka = config.runs(Role.INGEST) || config.runs(Role.INFERENCE) || config.runs(Role.RESULTS)
+        || config.runs(Role.WEBHOOKS);
     Future<Void> ready = Future.succeededFuture();
     if (needsDatabase) {
       ready = ready.compose(v -> config.database().migrate()
@@ -112,6 +124,9 @@ public final class AiqApplication {
     }
     if (config.runs(Role.RESULTS)) {
       ready = ready.compose(v -> deploy(new ResultsConsumerVerticle(config, pool, registry)));
+    }
+    if (config.runs(Role.WEBHOOKS)) {
+      ready = ready.compose(v -> deploy(new WebhooksVerticle(config, pool, registry)));
     }
     OpsRoutes ops = new OpsRoutes(liveness, readiness, registry);
     ClientGuards guards = new ClientGuards(config.apiKeys(), config.rateLimit());

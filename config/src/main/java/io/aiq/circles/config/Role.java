@@ -26,7 +26,13 @@ public enum Role {
    * the results writer: consumes the detection events into PostgreSQL (consumer group
    * {@code <prefix>-results}). Up to issue 15 it also answered the queries; that is now {@link #QUERIES}.
    */
-  RESULTS;
+  RESULTS,
+  /**
+   * sends the webhooks of finished jobs (callbackUrl): consumes the terminal job events (consumer
+   * group {@code <prefix>-webhooks}), records a delivery per job in PostgreSQL and sends them, signed,
+   * with retries; needs {@code webhooks.secret}
+   */
+  WEBHOOKS;
 
   /** The name in configuration, metrics, logs and consumer groups. */
   public String wire() {

@@ -112,7 +112,8 @@ class ConfigLoaderTest {
   @Test
   void all_names_every_role() {
     assertThat(AppConfig.parseRoles("all"))
-        .containsExactlyInAnyOrder(Role.GATEWAY, Role.INGEST, Role.QUERIES, Role.INFERENCE, Role.RESULTS);
+        .containsExactlyInAnyOrder(Role.GATEWAY, Role.INGEST, Role.QUERIES, Role.INFERENCE, Role.RESULTS,
+            Role.WEBHOOKS);
     assertThat(AppConfig.parseRoles(" Gateway , results ")).containsExactlyInAnyOrder(Role.GATEWAY, Role.RESULTS);
   }
 

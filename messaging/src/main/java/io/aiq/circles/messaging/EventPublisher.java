@@ -64,6 +64,33 @@ public final class EventPublisher {
     return producer.send(record);
   }
 
+  /**
+   * A dead letter for work that failed after the record it came from was committed (a webhook
+   * delivery given up): {@code value} under {@code key}, CloudEvents headers of {@code type}, and the
+   * dead-letter headers of {@link #deadLetter(String, KafkaConsumerRecord, String, String, String, int)}
+   * naming that record's topic, partition and offset.
+   */
+  public Future<RecordMetadata> deadLetter(String dlqTopic, String key, String type, JsonObject value,
+                                           String originTopic, int originPartition, long originOffset,
+                                           String group, String reason, String message, int attempts) {
+    KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(dlqTopic, key, value.toBuffer());
+    record.addHeader(CloudEventHeaders.SPEC_VERSION, "1.0")
+        .addHeader(CloudEventHeaders.ID, UUID.randomUUID().toString())
+        .addHeader(CloudEventHeaders.TYPE, type)
+        .addHeader(CloudEventHeaders.SOURCE, source)
+        .addHeader(CloudEventHeaders.TIME, Instant.now().toString())
+        .addHeader(CloudEventHeaders.SUBJECT, key)
+        .addHeader(CloudEventHeaders.CONTENT_TYPE, "application/json")
+        .addHeader(CloudEventHeaders.DLQ_REASON, reason)
+        .addHeader(CloudEventHeaders.DLQ_MESSAGE, message == null ? "" : message)
+        .addHeader(CloudEventHeaders.DLQ_TOPIC, originTopic)
+        .addHeader(CloudEventHeaders.DLQ_PARTITION, String.valueOf(originPartition))
+        .addHeader(CloudEventHeaders.DLQ_OFFSET, String.valueOf(originOffset))
+        .addHeader(CloudEventHeaders.DLQ_GROUP, group)
+        .addHeader(CloudEventHeaders.DLQ_ATTEMPTS, String.valueOf(attempts));
+    return producer.send(record);
+  }
+
   public Future<Void> close() {
     return producer.close();
   }

@@ -322,4 +322,68 @@ final class Sql {
              d.delivered_at AS webhook_delivered_at
       FROM jobs j LEFT JOIN webhook_deliveries d ON d.job_id = j.job_id
       WHERE j.job_id = ANY($1)""";
+
+  // ---- webhooks ----------------------------------------------------------------------------------
+
+  /*
+   * One delivery per finished job with a callback (V6__webhook_deliveries.sql). The webhooks role
+   * records it from the job's terminal event, then claims due ones, attempts them and records each
+   * outcome; every update is for a pending delivery only, so a late outcome never rewrites a
+   * delivered or failed one.
+   */
+
+  /**
+   * Records the deliveries of the finished jobs of one batch of events: job ids $1 with the topic,
+   * partition and offset ($2-$4) of their events. Jobs without a callback (or deleted) add nothing,
+   * nor do jobs already recorded (a redelivered event). The target is the URL's authority
+   * (host:port), what the sender bounds its attempts by.
+   */
+  static final String RECORD_WEBHOOK_DELIVERIES = """
+      INSERT INTO webhook_deliveries (job_id, webhook_id, url, target_host, event_topic, event_partition, event_offset)
+      SELECT j.job_id, 'msg_' || replace(j.job_id::text, '-', ''), j.callback_url,
+             lower(substring(j.callback_url from '^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]+)')), e.topic, e.part, e.off
+      FROM unnest($1::uuid[], $2::text[], $3::int[], $4::bigint[]) AS e(job_id, topic, part, off)
+      JOIN jobs j ON j.job_id = e.job_id
+      WHERE j.callback_url IS NOT NULL
+      ON CONFLICT (job_id) DO NOTHING""";
+
+  /**
+   * Claims up to $1 due deliveries, none to the targets $2 (those this sender already has enough
+   * attempts in flight to), by moving their next attempt $3 ms ahead: the lease of the attempt. A
+   * sender that dies mid-attempt leaves the delivery due again once the lease is over. SKIP LOCKED:
+   * replicas claiming at once never take the same delivery.
+   */
+  static final String CLAIM_DUE_WEBHOOKS = """
+      WITH due AS (
+        SELECT job_id FROM webhook_deliveries
+        WHERE state = 'pending' AND next_attempt_at <= now() AND target_host <> ALL($2::text[])
+        ORDER BY next_attempt_at
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED)
+      UPDATE webhook_deliveries d SET next_attempt_at = now() + make_interval(secs => $3 / 1000.0)
+      FROM due WHERE d.job_id = due.job_id
+      RETURNING d.job_id, d.webhook_id, d.url, d.target_host, d.attempts, d.last_error, d.event_topic,
+                d.event_partition, d.event_offset""";
+
+  static final String WEBHOOK_DELIVERED = """
+      UPDATE webhook_deliveries SET state = 'delivered', attempts = $2, last_attempt_at = now(),
+                                    delivered_at = now(), last_error = NULL
+      WHERE job_id = $1 AND state = 'pending'""";
+
+  /** A failed attempt, with the next one $4 ms from now. */
+  static final String WEBHOOK_ATTEMPT_FAILED = """
+      UPDATE webhook_deliveries SET attempts = $2, last_attempt_at = now(), last_error = $3,
+                                    next_attempt_at = now() + make_interval(secs => $4 / 1000.0)
+      WHERE job_id = $1 AND state = 'pending'""";
+
+  /** The last attempt failed: given up (after its dead letter was acknowledged). */
+  static final String WEBHOOK_FAILED = """
+      UPDATE webhook_deliveries SET state = 'failed', attempts = $2, last_error = $3,
+                                    last_attempt_at = COALESCE(last_attempt_at, now())
+      WHERE job_id = $1 AND state = 'pending'""";
+
+  /** Not attempted now (the job not final yet, the target busy): due again in $2 ms, no attempt counted. */
+  static final String WEBHOOK_POSTPONED = """
+      UPDATE webhook_deliveries SET next_attempt_at = now() + make_interval(secs => $2 / 1000.0)
+      WHERE job_id = $1 AND state = 'pending'""";
 }
