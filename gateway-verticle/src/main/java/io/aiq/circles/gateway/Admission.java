@@ -46,7 +46,19 @@ public final class Admission {
 
   /** @return null when a new upload may come in, else why not */
   public Refusal checkBacklog() {
-    BacklogMonitor.Backlog b = backlog.get();
+    return checkBacklog(1);
+  }
+
+  /**
+   * Whether a batch of {@code files} uploads may come in: all of them or none. Each file counts as an
+   * upload would, so the batch is refused when its last file would be, had they come one by one
+   * (the backlog plus the others ahead of it past the bound): a batch does not slip past the bound.
+   *
+   * @return null when they may, else why not
+   */
+  public Refusal checkBacklog(int files) {
+    BacklogMonitor.Backlog reading = backlog.get();
+    BacklogMonitor.Backlog b = reading == null || files <= 1 ? reading : ahead(reading, files - 1);
     if (b == null) {
       // no reading (broker away, or the monitor just started): ingest answers for the broker itself
       return null;
@@ -63,6 +75,11 @@ public final class Admission {
           + " are queued); retry later", retryAfter(b.capacityPerSecond() > 0 ? excess / b.capacityPerSecond() : 5));
     }
     return null;
+  }
+
+  /** The backlog as the last of a batch sees it: {@code more} jobs ahead (their seconds of work follow). */
+  private static BacklogMonitor.Backlog ahead(BacklogMonitor.Backlog b, int more) {
+    return new BacklogMonitor.Backlog(b.jobs() + more, b.capacityPerSecond(), b.measuredAtNanos());
   }
 
   /**

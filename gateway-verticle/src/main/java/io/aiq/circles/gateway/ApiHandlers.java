@@ -22,9 +22,15 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -33,6 +39,7 @@ import java.util.regex.Pattern;
  * ingest or results role over the event bus and relays the answer.
  */
 final class ApiHandlers {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ApiHandlers.class);
   private static final Pattern IMAGE_ID = Pattern.compile("[0-9a-f]{64}");
   private static final Pattern PREFER_WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*(\\d{1,6})(?:$|[,;\\s])");
   private static final int MAX_PAGE = 100;
@@ -44,13 +51,18 @@ final class ApiHandlers {
   private final MeterRegistry registry;
 
   private final Admission admission;
+  private final IdempotencyKeys idempotency;
   private final AppConfig.Webhooks webhooks;
 
   ApiHandlers(Vertx vertx, AppConfig config, Admission admission, MeterRegistry registry) {
     this.vertx = vertx;
     this.http = config.http();
     this.admission = admission;
-    this.receiver = new UploadReceiver(vertx, config.upload().maxBytes(), config.upload().timeoutMs(), admission);
+    this.receiver = new UploadReceiver(vertx, config.upload().maxBytes(), config.upload().timeoutMs(), admission,
+        config.uploadBatches().maxFilesPerRequest());
+    // a claim outlives any request once its body is in: its submissions, and a Prefer: wait
+    this.idempotency = new IdempotencyKeys(vertx, http.backendTimeoutMs(),
+        2 * http.backendTimeoutMs() + http.maxWaitSeconds() * 1000L + 30_000);
     this.validator = new UploadValidator(config.upload().maxPixels());
     this.registry = registry;
     this.webhooks = config.webhooks();
@@ -61,6 +73,13 @@ final class ApiHandlers {
   void upload(RoutingContext ctx) {
     boolean reprocess = "true".equalsIgnoreCase(ctx.request().getParam("reprocess"));
     int waitSeconds = preferredWait(ctx);
+    String keyHeader = ctx.request().getHeader(IdempotencyKeys.HEADER);
+    String idempotencyKey = keyHeader == null ? null : IdempotencyKeys.parse(keyHeader);
+    if (keyHeader != null && idempotencyKey == null) {
+      count("rejected", new UploadRejected(ErrorCode.BAD_REQUEST, IdempotencyKeys.SYNTAX));
+      ApiResponses.refuse(ctx, ErrorCode.BAD_REQUEST, IdempotencyKeys.SYNTAX);
+      return;
+    }
     Admission.Refusal full = admission.checkBacklog();
     if (full != null) {
       // before a byte of the body is read: a refusal costs the gateway nothing
@@ -79,31 +98,168 @@ final class ApiHandlers {
           return vertx.executeBlocking(() -> {
             String callbackUrl = CallbackUrl.checked(ctx.request().getParam(CallbackUrl.PARAM), body.callbackUrl(),
                 webhooks);
-            return new Upload(validator.validate(body.bytes()), body.buffer(), callbackUrl);
+            List<UploadReceiver.Part> parts = body.parts();
+            String fingerprint = idempotencyKey == null ? null : IdempotencyKeys.fingerprint(parts,
+                List.of("reprocess=" + reprocess, "callbackUrl=" + (callbackUrl == null ? "" : callbackUrl)));
+            return new Received(parts, validateEach(parts), callbackUrl, fingerprint);
           }, false);
         })
-        .compose(upload -> submit(upload, reprocess))
-        .compose(submission -> waitSeconds > 0 && submission.newJob()
-            ? awaitJob(submission, waitSeconds) : Future.succeededFuture(new Answer(submission, null, false)))
+        .compose(received -> {
+          Supplier<Future<UploadAnswer>> answer = () -> received.parts().size() > 1
+              ? batch(received, reprocess) : single(received, reprocess, waitSeconds);
+          return idempotencyKey == null ? answer.get()
+              : idempotency.once(idempotencyScope(ctx), idempotencyKey, received.fingerprint(), answer);
+        })
+        .recover(e -> Future.succeededFuture(failed(e)))
         .onComplete(ar -> {
           if (held[0] != null) {
             held[0].release();
           }
         })
-        .onSuccess(answer -> respondToUpload(ctx, answer, waitSeconds))
-        .onFailure(e -> {
-          count("rejected", e);
-          if (e instanceof UploadRejected r && r.code() == ErrorCode.UNAVAILABLE) {
-            registry.counter("aiq_admission_refused_total", "reason", "memory").increment();
-            ctx.response().putHeader("Retry-After", "1");
-          }
-          ApiResponses.failure(ctx, e);
-          if (e instanceof UploadRejected r && (r.code() == ErrorCode.PAYLOAD_TOO_LARGE
-              || r.code() == ErrorCode.REQUEST_TIMEOUT || r.code() == ErrorCode.BAD_REQUEST
-              || r.code() == ErrorCode.UNAVAILABLE)) {
+        .onSuccess(answer -> {
+          answer.send(ctx);
+          ErrorCode code = answer.error();
+          if (code == ErrorCode.PAYLOAD_TOO_LARGE || code == ErrorCode.REQUEST_TIMEOUT || code == ErrorCode.BAD_REQUEST
+              || code == ErrorCode.UNAVAILABLE || code == ErrorCode.TOO_MANY_FILES) {
             ApiResponses.discardRestOfBody(ctx);
           }
         });
+  }
+
+  /**
+   * An upload's files as received and checked, before anything is submitted.
+   *
+   * @param checked per part, in order: its {@link ValidatedImage}, or the {@link RuntimeException} refusing it
+   * @param callbackUrl the checked webhook URL, or null
+   * @param fingerprint what an Idempotency-Key is bound to (null without a key)
+   */
+  private record Received(List<UploadReceiver.Part> parts, List<Object> checked, String callbackUrl,
+                          String fingerprint) {
+  }
+
+  /** Each file through the validator; one refused file does not stop the others. */
+  private List<Object> validateEach(List<UploadReceiver.Part> parts) {
+    List<Object> out = new ArrayList<>(parts.size());
+    for (UploadReceiver.Part part : parts) {
+      try {
+        out.add(validator.validate(part.bytes()));
+      } catch (UploadRejected e) {
+        out.add(e);
+      } catch (RuntimeException e) {
+        if (parts.size() == 1) {
+          throw e;
+        }
+        LOG.error("validating file {} of a batch failed", part.index(), e);
+        out.add(e);
+      }
+    }
+    return out;
+  }
+
+  /** One file: the answer as it always was (202, 409 duplicate_image, 200 after Prefer: wait, or the error). */
+  private Future<UploadAnswer> single(Received received, boolean reprocess, int waitSeconds) {
+    if (received.checked().get(0) instanceof RuntimeException refused) {
+      return Future.succeededFuture(failed(refused));
+    }
+    ValidatedImage image = (ValidatedImage) received.checked().get(0);
+    return submit(new Upload(image, received.parts().get(0).buffer(), received.callbackUrl()), reprocess)
+        .compose(submission -> waitSeconds > 0 && submission.newJob()
+            ? awaitJob(submission, waitSeconds) : Future.succeededFuture(new Answer(submission, null, false)))
+        .map(answer -> respondToUpload(answer, waitSeconds))
+        .recover(e -> Future.succeededFuture(failed(e)));
+  }
+
+  /**
+   * Several files: each is submitted alone and gets its own item, in the order of the parts: its job
+   * ({@code status} 202), its earlier job ({@code status} 409, {@code duplicate_image}), or its error.
+   * The answer is 202 when any file was accepted, else the first item's status. Under admission
+   * control the batch is all or nothing: 503 for all of it when its last file would be refused.
+   * {@code Prefer: wait} is for single uploads, and not applied here.
+   */
+  private Future<UploadAnswer> batch(Received received, boolean reprocess) {
+    Admission.Refusal full = admission.checkBacklog(received.parts().size());
+    if (full != null) {
+      count("refused", new UploadRejected(ErrorCode.UNAVAILABLE, full.message()));
+      registry.counter("aiq_admission_refused_total", "reason", "backlog").increment();
+      return Future.succeededFuture(UploadAnswer.error(ErrorCode.UNAVAILABLE, full.message())
+          .withHeader("Retry-After", String.valueOf(full.retryAfterSeconds())));
+    }
+    List<Future<JsonObject>> items = new ArrayList<>();
+    for (int i = 0; i < received.parts().size(); i++) {
+      UploadReceiver.Part part = received.parts().get(i);
+      JsonObject item = new JsonObject().put("index", i);
+      if (part.filename() != null) {
+        // echoed as JSON only, never a path; cut short like any text a client sends back to itself
+        item.put("filename", part.filename().length() > 255 ? part.filename().substring(0, 255) : part.filename());
+      }
+      if (received.checked().get(i) instanceof RuntimeException refused) {
+        items.add(Future.succeededFuture(failedItem(item, refused)));
+        continue;
+      }
+      ValidatedImage image = (ValidatedImage) received.checked().get(i);
+      items.add(submit(new Upload(image, part.buffer(), received.callbackUrl()), reprocess)
+          .map(submission -> submittedItem(item, submission))
+          .recover(e -> Future.succeededFuture(failedItem(item, e))));
+    }
+    return Future.all(items).map(done -> {
+      JsonArray out = new JsonArray();
+      int accepted = 0;
+      JsonObject firstError = null;
+      for (Future<JsonObject> f : items) {
+        JsonObject item = f.result();
+        out.add(item);
+        if (item.getInteger("status") == 202) {
+          accepted++;
+        } else if (firstError == null) {
+          firstError = item;
+        }
+      }
+      JsonObject body = new JsonObject().put("items", out).put("accepted", accepted)
+          .put("refused", items.size() - accepted);
+      if (accepted > 0) {
+        return UploadAnswer.of(202, body);
+      }
+      ErrorCode code = ErrorCode.fromCode(firstError.getJsonObject("error").getString("code"));
+      UploadAnswer answer = new UploadAnswer(firstError.getInteger("status"), Map.of(), body, code);
+      return firstError.getInteger("status") == 503 ? answer.withHeader("Retry-After", "5") : answer;
+    });
+  }
+
+  private JsonObject submittedItem(JsonObject item, Submission s) {
+    JsonObject links = ApiLinks.forJob(s.jobId(), s.imageId());
+    if (s.newJob()) {
+      count("accepted", null);
+      return item.put("status", 202).put("jobId", s.jobId()).put("imageId", s.imageId())
+          .put("jobStatus", s.status().wire()).put("links", links);
+    }
+    count("duplicate", null);
+    return item.put("status", 409).mergeIn(ErrorCode.DUPLICATE_IMAGE.body("this image was uploaded before; its latest "
+            + "job is " + s.jobId() + " (add ?reprocess=true to run inference again)"))
+        .put("jobId", s.jobId()).put("imageId", s.imageId()).put("jobStatus", s.status().wire()).put("links", links);
+  }
+
+  private JsonObject failedItem(JsonObject item, Throwable e) {
+    count("rejected", e);
+    ErrorCode.ApiFailure f = ErrorCode.fromFailure(e);
+    return item.put("status", f.code().status()).mergeIn(f.code().body(f.message()));
+  }
+
+  /** An upload refused or failed, as the error the client gets. */
+  private UploadAnswer failed(Throwable e) {
+    count("rejected", e);
+    ErrorCode.ApiFailure f = ErrorCode.fromFailure(e);
+    UploadAnswer answer = UploadAnswer.error(f.code(), f.message());
+    if (e instanceof UploadRejected r && r.code() == ErrorCode.UNAVAILABLE) {
+      registry.counter("aiq_admission_refused_total", "reason", "memory").increment();
+      answer = answer.withHeader("Retry-After", "1");
+    }
+    return answer;
+  }
+
+  /** Whose Idempotency-Keys: the API key's when keys are on (ClientGuards names it), everyone's otherwise. */
+  private static String idempotencyScope(RoutingContext ctx) {
+    String keyId = ctx.get(ClientGuards.API_KEY_ID);
+    return keyId == null ? "" : "api-key:" + keyId;
   }
 
   /** @param callbackUrl the checked webhook URL, or null */
@@ -127,32 +283,31 @@ final class ApiHandlers {
         .map(reply -> new Answer(submission, reply.body(), waitApplied(reply)));
   }
 
-  private void respondToUpload(RoutingContext ctx, Answer answer, int waitSeconds) {
+  private UploadAnswer respondToUpload(Answer answer, int waitSeconds) {
     Submission s = answer.submission();
     String jobId = s.jobId();
     String imageId = s.imageId();
     JsonObject links = ApiLinks.forJob(jobId, imageId);
-    ctx.response().putHeader("Location", ApiLinks.job(jobId));
+    Map<String, String> headers = new LinkedHashMap<>();
+    headers.put("Location", ApiLinks.job(jobId));
     if (waitSeconds > 0 && answer.waitApplied()) {
-      ctx.response().putHeader("Preference-Applied", "wait=" + waitSeconds);
+      headers.put("Preference-Applied", "wait=" + waitSeconds);
     }
     if (!s.newJob()) {
       count("duplicate", null);
       JsonObject body = ErrorCode.DUPLICATE_IMAGE.body("this image was uploaded before; its latest job is "
           + jobId + " (add ?reprocess=true to run inference again)")
           .put("jobId", jobId).put("imageId", imageId).put("status", s.status().wire()).put("links", links);
-      ApiResponses.json(ctx, 409, body);
-      return;
+      return new UploadAnswer(409, headers, body, ErrorCode.DUPLICATE_IMAGE);
     }
     count("accepted", null);
     JsonObject job = answer.job();
     if (job != null && JobStatus.fromWire(job.getString("status")).terminal()) {
-      ApiResponses.json(ctx, 200, job);
-      return;
+      return new UploadAnswer(200, headers, job, null);
     }
     JsonObject body = new JsonObject().put("jobId", jobId).put("imageId", imageId)
         .put("status", job != null ? job.getString("status") : s.status().wire()).put("links", links);
-    ApiResponses.json(ctx, 202, body);
+    return new UploadAnswer(202, headers, body, null);
   }
 
   private void count(String outcome, Throwable e) {

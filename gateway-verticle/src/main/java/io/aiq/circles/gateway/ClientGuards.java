@@ -40,7 +40,23 @@ public final class ClientGuards {
     MODEL
   }
 
-  private record ApiKey(byte[] secret, Set<Scope> scopes) {
+  /**
+   * The routing-context key under which an accepted request's API key is named ({@link #keyId}):
+   * what an Idempotency-Key is scoped to. Absent when no keys are configured.
+   */
+  static final String API_KEY_ID = "aiq.apiKeyId";
+
+  /** @param id names the key without revealing it: the first 16 bytes of its SHA-256, in hex */
+  private record ApiKey(byte[] secret, Set<Scope> scopes, String id) {
+  }
+
+  private static String keyId(byte[] secret) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(secret);
+      return java.util.HexFormat.of().formatHex(d, 0, 16);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private final List<ApiKey> keys = new ArrayList<>();
@@ -56,7 +72,8 @@ public final class ClientGuards {
       if (secret.length() < 16) {
         throw new ConfigException("api-keys: a key must have at least 16 characters (a guessable key protects nothing)");
       }
-      keys.add(new ApiKey(secret.getBytes(StandardCharsets.UTF_8), scopes));
+      byte[] bytes = secret.getBytes(StandardCharsets.UTF_8);
+      keys.add(new ApiKey(bytes, scopes, keyId(bytes)));
     }
     this.limit = limit;
     if (limit.enabled() && limit.burst() < 1) {
@@ -103,6 +120,7 @@ public final class ClientGuards {
         ApiResponses.refuse(ctx, ErrorCode.FORBIDDEN, "this API key may not use the "
             + scope.name().toLowerCase(Locale.ROOT) + " endpoints");
       } else {
+        ctx.put(API_KEY_ID, key.id());
         ctx.next();
       }
     };

@@ -11,8 +11,9 @@ import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import java.util.Locale;
 
 /**
- * Reads an upload's bytes into memory as they stream in, either the {@code file} part of a
- * multipart form or a raw body with an image content type, and stops at the size limit: the client
+ * Reads an upload's bytes into memory as they stream in, either the {@code file} parts of a
+ * multipart form (one, or a batch of up to {@code upload.max-files-per-request}, all in one buffer
+ * bounded by the request's limit) or a raw body with an image content type, and stops at the size limit: the client
  * gets 413 as soon as the limit is crossed (or at once, from Content-Length), nothing is written to
  * disk, and no temporary file can be left behind. A body that has not arrived within the upload
  * timeout is refused with 408, so a client trickling bytes (slow loris) cannot hold a buffer long.
@@ -26,12 +27,32 @@ final class UploadReceiver {
   private final long maxBytes;
   private final long timeoutMs;
   private final Admission admission;
+  private final int maxFiles;
 
   UploadReceiver(Vertx vertx, long maxBytes, long timeoutMs, Admission admission) {
+    this(vertx, maxBytes, timeoutMs, admission, 1);
+  }
+
+  /** @param maxFiles file parts one form may carry; beyond it 413 {@code too_many_files} */
+  UploadReceiver(Vertx vertx, long maxBytes, long timeoutMs, Admission admission, int maxFiles) {
     this.vertx = vertx;
     this.maxBytes = maxBytes;
     this.timeoutMs = timeoutMs;
     this.admission = admission;
+    this.maxFiles = maxFiles;
+  }
+
+  /**
+   * One file of an upload: a {@code file} part of a form (in the order sent), or the raw body.
+   *
+   * @param filename as the part's header gave it (null for a raw body or a part without one); only
+   *     ever echoed in the answer, never used as a path
+   */
+  record Part(int index, String filename, Buffer buffer) {
+    /** A copy as an array, for the validator. */
+    byte[] bytes() {
+      return buffer.getBytes();
+    }
   }
 
   /**
@@ -43,6 +64,9 @@ final class UploadReceiver {
     private long reserved;
     private Buffer buffer;
     private byte[] bytes;
+    /** Where each file part starts and ends in {@link #buffer}, in the order sent; null: a raw body. */
+    private java.util.List<long[]> spans;
+    private java.util.List<String> filenames;
     private String callbackUrl;
 
     private Body(Admission admission) {
@@ -67,6 +91,27 @@ final class UploadReceiver {
       return bytes;
     }
 
+    /** How many files the upload carries: more than one is a batch. */
+    int files() {
+      return spans == null ? 1 : spans.size();
+    }
+
+    /**
+     * The files in the order sent. Each part's bytes are a slice of the one buffer received (no copy);
+     * a single part is the whole buffer, as {@link #buffer()} is.
+     */
+    java.util.List<Part> parts() {
+      if (spans == null || spans.size() == 1) {
+        return java.util.List.of(new Part(0, spans == null ? null : filenames.get(0), buffer));
+      }
+      java.util.List<Part> out = new java.util.ArrayList<>(spans.size());
+      for (int i = 0; i < spans.size(); i++) {
+        long[] span = spans.get(i);
+        out.add(new Part(i, filenames.get(i), buffer.slice((int) span[0], (int) span[1])));
+      }
+      return out;
+    }
+
     /** Reserves room for {@code more} bytes; false when the process holds too many already. */
     private boolean grow(long more) {
       if (!admission.reserve(more)) {
@@ -82,6 +127,8 @@ final class UploadReceiver {
       reserved = 0;
       buffer = null;
       bytes = null;
+      spans = null;
+      filenames = null;
       admission.release(r);
     }
   }
@@ -119,7 +166,7 @@ final class UploadReceiver {
       if (declared >= 0 && !body.grow(declared)) {
         return Future.failedFuture(busy());
       }
-      bytes = multipart(request, declared < 0 ? body : null, declared);
+      bytes = multipart(request, declared < 0 ? body : null, declared, body);
     } else if (ct.startsWith("image/") || ct.startsWith("application/octet-stream")) {
       if (declared >= 0 && !body.grow(declared)) {
         return Future.failedFuture(busy());
@@ -194,10 +241,14 @@ final class UploadReceiver {
     return declared > 0 ? Buffer.buffer((int) Math.min(declared, maxBytes)) : Buffer.buffer();
   }
 
-  private Future<Buffer> multipart(HttpServerRequest request, Body unreserved, long declared) {
+  private Future<Buffer> multipart(HttpServerRequest request, Body unreserved, long declared, Body parts) {
     Promise<Buffer> result = Promise.promise();
     Buffer body = sized(declared);
     int[] files = {0};
+    java.util.List<long[]> spans = new java.util.ArrayList<>();
+    java.util.List<String> filenames = new java.util.ArrayList<>();
+    parts.spans = spans;
+    parts.filenames = filenames;
     try {
       request.setExpectMultipart(true);
     } catch (RuntimeException e) {
@@ -209,10 +260,20 @@ final class UploadReceiver {
         return;
       }
       files[0]++;
+      if (files[0] > maxFiles) {
+        // refused while the body is still arriving: nothing of it is stored
+        result.tryFail(new UploadRejected(ErrorCode.TOO_MANY_FILES, "the form has more than " + maxFiles
+            + " 'file' parts; send at most " + maxFiles + " files per request (upload.max-files-per-request)"));
+        upload.handler(ignored -> { });
+        return;
+      }
+      // the parts are appended one after the other: each part's span of the one buffer
+      if (!spans.isEmpty()) {
+        spans.get(spans.size() - 1)[1] = body.length();
+      }
+      spans.add(new long[] {body.length(), -1});
+      filenames.add(upload.filename());
       upload.handler(chunk -> {
-        if (files[0] > 1) {
-          return;
-        }
         if (result.future().isComplete()) {
           return;
         }
@@ -229,10 +290,8 @@ final class UploadReceiver {
     request.endHandler(v -> {
       if (files[0] == 0) {
         result.tryFail(new UploadRejected(ErrorCode.MISSING_FILE, "the form has no 'file' field"));
-      } else if (files[0] > 1) {
-        result.tryFail(new UploadRejected(ErrorCode.BAD_REQUEST, "the form has " + files[0]
-            + " 'file' fields; send one image per request"));
       } else {
+        spans.get(spans.size() - 1)[1] = body.length();
         result.tryComplete(body);
       }
     });
@@ -245,14 +304,14 @@ final class UploadReceiver {
    * {@link #MAX_PART_HEADER_BYTES}, more than {@link #MAX_FORM_FIELDS} fields, a broken part): those
    * are the client's fault and get 400 with a reason, not 500.
    */
-  private static Throwable malformedForm(Throwable e) {
+  private Throwable malformedForm(Throwable e) {
     if (e instanceof HttpPostRequestDecoder.TooLongFormFieldException) {
       return new UploadRejected(ErrorCode.BAD_REQUEST, "a multipart part header (its field or file name) is longer than "
           + MAX_PART_HEADER_BYTES + " bytes");
     }
     if (e instanceof HttpPostRequestDecoder.TooManyFormFieldsException) {
       return new UploadRejected(ErrorCode.BAD_REQUEST, "the form has more than " + MAX_FORM_FIELDS
-          + " fields; send one 'file' field");
+          + " fields besides its 'file' parts (at most " + maxFiles + " of those)");
     }
     if (e instanceof HttpPostRequestDecoder.ErrorDataDecoderException
         || e instanceof io.netty.handler.codec.DecoderException) {

@@ -53,6 +53,7 @@ public final class IngestVerticle extends VerticleBase {
   private QueuedJobSweeper sweeper;
   private ImageDeleter deleter;
   private RetentionSweeper retention;
+  private IdempotencyKeeper idempotency;
   private MessageConsumer<JsonObject> deleteConsumer;
   private JobCanceller canceller;
   private MessageConsumer<JsonObject> cancelConsumer;
@@ -79,14 +80,18 @@ public final class IngestVerticle extends VerticleBase {
     // deletion runs here, where the store and the job rows are owned (see ImageDeleter)
     DeletionRepository deletions = new DeletionRepository(pool);
     deleter = new ImageDeleter(store, deletions, publisher, config.kafka().topics(), registry);
+    // Idempotency-Keys of uploads are kept here too, and forgotten by the retention sweep
+    idempotency = new IdempotencyKeeper(vertx, new io.aiq.circles.persistence.IdempotencyRepository(pool),
+        config.uploadBatches().idempotencyTtlHours());
     retention = new RetentionSweeper(vertx, config.retention(),
-        new ImageDeleter(store, deletions, sweeperPublisher, config.kafka().topics(), registry));
+        new ImageDeleter(store, deletions, sweeperPublisher, config.kafka().topics(), registry), idempotency::expire);
     deleteConsumer = vertx.eventBus().consumer(INGEST_DELETE, this::delete);
     // cancellation too: the job rows are written here (see JobCanceller)
     canceller = new JobCanceller(vertx, new io.aiq.circles.persistence.CancellationRepository(pool), publisher,
         sweeperPublisher, config.kafka().topics(), config.sweeper().intervalMs(), registry);
     cancelConsumer = vertx.eventBus().consumer(INGEST_CANCEL, this::cancel);
-    return Future.join(consumer.completion(), deleteConsumer.completion(), cancelConsumer.completion()).onSuccess(v -> {
+    return Future.join(consumer.completion(), deleteConsumer.completion(), cancelConsumer.completion(),
+        idempotency.start()).onSuccess(v -> {
       if (config.sweeper().enabled()) {
         sweeper.start();
         canceller.start();
@@ -101,6 +106,7 @@ public final class IngestVerticle extends VerticleBase {
     retention.stop();
     canceller.stop();
     cancelConsumer.unregister();
+    idempotency.stop();
     return Future.join(consumer.unregister(), deleteConsumer.unregister()).eventually(() -> Future.join(publisher.close(), sweeperPublisher.close(), store.close()));
   }
 

@@ -27,10 +27,18 @@ final class RetentionSweeper {
   private final AppConfig.Retention config;
   private final ImageDeleter deleter;
   private final PeriodicPass passes;
+  /** Forgets up to n expired Idempotency-Keys (IdempotencyKeeper#expire); resolves to how many. */
+  private final java.util.function.IntFunction<Future<Integer>> expireIdempotencyKeys;
 
   RetentionSweeper(Vertx vertx, AppConfig.Retention config, ImageDeleter deleter) {
+    this(vertx, config, deleter, n -> Future.succeededFuture(0));
+  }
+
+  RetentionSweeper(Vertx vertx, AppConfig.Retention config, ImageDeleter deleter,
+                   java.util.function.IntFunction<Future<Integer>> expireIdempotencyKeys) {
     this.config = config;
     this.deleter = deleter;
+    this.expireIdempotencyKeys = expireIdempotencyKeys;
     this.passes = new PeriodicPass(vertx, config.intervalMs(), this::pass);
   }
 
@@ -62,6 +70,14 @@ final class RetentionSweeper {
           }
         })
         .compose(n -> deleter.prune(PRUNE_DAYS).map(n))
+        // expired Idempotency-Keys go too (upload.idempotency-ttl-hours); a failure here is retried next pass
+        .compose(n -> expireIdempotencyKeys.apply(config.batchSize())
+            .onSuccess(k -> {
+              if (k > 0) {
+                LOG.info("retention: {} expired Idempotency-Key(s) forgotten", k);
+              }
+            })
+            .map(n))
         .onFailure(e -> LOG.warn("retention pass failed (the next pass retries): {}", e.toString()));
   }
 }
