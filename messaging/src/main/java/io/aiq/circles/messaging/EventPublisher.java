@@ -1,5 +1,7 @@
 package io.aiq.circles.messaging;
 
+import io.aiq.circles.contracts.events.EventSchemas;
+import io.aiq.circles.contracts.events.InvalidEventException;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -9,27 +11,52 @@ import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.kafka.client.producer.RecordMetadata;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Publishes events as JSON with CloudEvents headers. A returned future succeeds only once the broker
  * acknowledged the record ({@code acks=all}); callers commit their own input only after that.
  */
 public final class EventPublisher {
+  private static final Logger LOG = LoggerFactory.getLogger(EventPublisher.class);
   private final KafkaProducer<String, Buffer> producer;
   private final String source;
+  private final boolean validate;
 
   /**
    * @param source the CloudEvents {@code source} of everything this publisher sends, e.g.
    *               {@code /aiq-circles/ingest}
    */
   public EventPublisher(KafkaProducer<String, Buffer> producer, String source) {
+    this(producer, source, EventSchemas.validationRequested());
+  }
+
+  /**
+   * @param validate check each event against its JSON Schema ({@link EventSchemas}) before sending, and
+   *                 fail the publish of one that breaks it; the default is the system property
+   *                 {@value EventSchemas#VALIDATE_PROPERTY}, which every test run sets
+   */
+  public EventPublisher(KafkaProducer<String, Buffer> producer, String source, boolean validate) {
     this.producer = producer;
     this.source = source;
+    this.validate = validate;
   }
 
   public Future<RecordMetadata> publish(String topic, String key, String type, JsonObject value,
                                         String traceparent) {
+    if (validate) {
+      // a contract test, not a production guard: an event that breaks its schema fails its publish loudly
+      List<String> problems = EventSchemas.shared().problems(type, value);
+      if (!problems.isEmpty()) {
+        InvalidEventException refused = new InvalidEventException("refused to publish on " + topic + ": " + type
+            + " does not conform to its JSON Schema: " + String.join("; ", problems) + " in " + value.encode());
+        LOG.error(refused.getMessage());
+        return Future.failedFuture(refused);
+      }
+    }
     KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(topic, key, value.toBuffer());
     record.addHeader(CloudEventHeaders.SPEC_VERSION, "1.0")
         .addHeader(CloudEventHeaders.ID, UUID.randomUUID().toString())
