@@ -57,7 +57,11 @@ final class CancelledJobs {
     this.registry = registry;
   }
 
-  /** Subscribes; completes once the partitions are assigned (or after a few seconds without). */
+  /**
+   * Subscribes; completes once this consumer has read the topic up to its end as it was when the
+   * partitions were assigned (or after a few seconds without), so the submissions consumed after it
+   * see every cancellation made before this instance started.
+   */
   Future<Void> start(String role) {
     String id = UUID.randomUUID().toString().substring(0, 8);
     consumer = KafkaClients.consumer(vertx, kafka, kafka.group(role) + "-cancellations-" + id,
@@ -68,15 +72,33 @@ final class CancelledJobs {
     Promise<Void> assigned = Promise.promise();
     long timer = vertx.setTimer(ASSIGN_WAIT_MS, t -> {
       if (assigned.tryComplete()) {
-        LOG.warn("the cancellations topic is not assigned yet; cancelled jobs may be run until it is");
+        LOG.warn("the cancellations topic is not read up to its end yet; cancelled jobs may be run until it is");
       }
     });
-    consumer.partitionsAssignedHandler(partitions -> assigned.tryComplete());
+    consumer.partitionsAssignedHandler(partitions -> consumer.endOffsets(partitions)
+        .onSuccess(ends -> awaitPositions(ends, assigned))
+        .onFailure(e -> assigned.tryComplete()));
     consumer.exceptionHandler(e -> LOG.warn("reading cancellations: {}", e.toString()));
     consumer.handler(this::record);
     return consumer.subscribe(kafka.topics().jobsCancelled())
         .compose(v -> assigned.future())
         .onComplete(ar -> vertx.cancelTimer(timer));
+  }
+
+  /** Completes {@code caughtUp} once every partition's position reached its end offset (checked every 50 ms). */
+  private void awaitPositions(Map<io.vertx.kafka.client.common.TopicPartition, Long> ends, Promise<Void> caughtUp) {
+    if (caughtUp.future().isComplete()) {
+      return;
+    }
+    java.util.List<Future<Boolean>> reached = new java.util.ArrayList<>();
+    ends.forEach((tp, end) -> reached.add(consumer.position(tp).map(position -> position >= end)));
+    Future.all(reached).onComplete(ar -> {
+      if (ar.succeeded() && reached.stream().allMatch(Future::result)) {
+        caughtUp.tryComplete();
+      } else {
+        vertx.setTimer(50, t -> awaitPositions(ends, caughtUp));
+      }
+    });
   }
 
   Future<Void> stop() {
