@@ -33,7 +33,9 @@ public final class Main {
     } finally {
       bootstrap.close();
     }
-    VertxFactory.create(config, registry)
+    Tracing tracing = Tracing.fromConfig(config);
+    LOG.info("tracing: {}", tracing);
+    VertxFactory.create(config, registry, tracing)
         .compose(vertx -> AiqApplication.start(vertx, config, registry)
             .onSuccess(app -> {
               LOG.info("AIQ Circles ready in {} ms: roles {}, HTTP on port {}{}", (System.nanoTime() - t0) / 1_000_000,
@@ -42,6 +44,8 @@ public final class Main {
                   + config.cluster().eventBusPort() + ")" : "");
               Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 shutdown(vertx, app);
+                // the spans of the last requests are exported before the process ends
+                tracing.close();
                 stopped.countDown();
               }, "aiq-shutdown"));
             })

@@ -6,6 +6,7 @@ import com.hazelcast.config.FileSystemYamlConfig;
 import com.hazelcast.config.JoinConfig;
 import io.aiq.circles.config.AppConfig;
 import io.aiq.circles.config.ConfigException;
+import io.aiq.circles.messaging.EventTracing;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -16,6 +17,8 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import io.vertx.tracing.opentelemetry.OpenTelemetryOptions;
+import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
 import java.io.FileNotFoundException;
 import java.util.EnumSet;
 
@@ -30,8 +33,28 @@ public final class VertxFactory {
   }
 
   public static Future<Vertx> create(AppConfig config, PrometheusMeterRegistry registry) {
+    return create(config, registry, null);
+  }
+
+  /**
+   * @param tracing when enabled, Vert.x traces HTTP requests, event bus messages and PostgreSQL
+   *     statements with it, and the events get publish and process spans ({@link EventTracing})
+   */
+  public static Future<Vertx> create(AppConfig config, PrometheusMeterRegistry registry, Tracing tracing) {
     VertxOptions options = new VertxOptions().setMetricsOptions(metricsOptions());
     VertxBuilder builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(registry));
+    if (tracing != null && tracing.enabled()) {
+      options.setTracingOptions(new OpenTelemetryOptions());
+      builder.withTracer(new OpenTelemetryTracingFactory(tracing.openTelemetry()));
+    }
+    return build(config, builder, options).onSuccess(vertx -> {
+      if (tracing != null && tracing.enabled()) {
+        EventTracing.install(vertx, tracing.openTelemetry());
+      }
+    });
+  }
+
+  private static Future<Vertx> build(AppConfig config, VertxBuilder builder, VertxOptions options) {
     if (!config.cluster().enabled()) {
       return Future.succeededFuture(builder.with(options).build());
     }

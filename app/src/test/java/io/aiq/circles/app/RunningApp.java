@@ -28,6 +28,11 @@ public final class RunningApp implements AutoCloseable {
   public final ApiClient api;
 
   public RunningApp(TestEnv env, JsonObject overrides) {
+    this(env, overrides, null);
+  }
+
+  /** @param tracing the process's tracing, made from its configuration (e.g. to an in-memory exporter) */
+  public RunningApp(TestEnv env, JsonObject overrides, java.util.function.Function<AppConfig, Tracing> tracing) {
     this.env = env;
     JsonObject config = env.config();
     if (overrides != null) {
@@ -43,7 +48,8 @@ public final class RunningApp implements AutoCloseable {
       bootstrap.close();
     }
     try {
-      this.vertx = VertxFactory.create(loaded, registry).await(60, TimeUnit.SECONDS);
+      this.vertx = VertxFactory.create(loaded, registry, tracing == null ? null : tracing.apply(loaded))
+          .await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("Vert.x did not start", e);
     }

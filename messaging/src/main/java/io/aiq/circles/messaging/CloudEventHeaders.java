@@ -1,5 +1,7 @@
 package io.aiq.circles.messaging;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.producer.KafkaHeader;
@@ -50,8 +52,15 @@ public final class CloudEventHeaders {
     return null;
   }
 
-  /** A new W3C trace context ({@code 00-traceid-spanid-01}) for work that starts here. */
+  /**
+   * A new W3C trace context ({@code 00-traceid-spanid-01}) for work that starts here; with tracing
+   * on, the current span's (the HTTP request that led here), so the event continues its trace.
+   */
   public static String newTraceparent() {
+    SpanContext current = Span.current().getSpanContext();
+    if (current.isValid()) {
+      return EventTracing.traceparent(current);
+    }
     byte[] trace = new byte[16];
     byte[] span = new byte[8];
     RANDOM.nextBytes(trace);
@@ -60,10 +69,17 @@ public final class CloudEventHeaders {
     return "00-" + hex.formatHex(trace) + "-" + hex.formatHex(span) + "-01";
   }
 
-  /** The same trace, a new span: the context an event published on behalf of another carries. */
+  /**
+   * The same trace, a new span: the context an event published on behalf of another carries. With
+   * tracing on, the context itself: the new span is the publish span {@link EventPublisher} starts
+   * as its child.
+   */
   public static String childOf(String traceparent) {
     if (traceparent == null || traceparent.length() != 55) {
       return newTraceparent();
+    }
+    if (EventTracing.current().enabled()) {
+      return traceparent;
     }
     byte[] span = new byte[8];
     RANDOM.nextBytes(span);

@@ -230,6 +230,8 @@ public final class ConsumerLoop {
     if (records.isEmpty()) {
       return Future.succeededFuture(0L);
     }
+    // one process span per record, ended with the batch (a no-op without tracing)
+    EventTracing.Processing spans = EventTracing.of(vertx).process(records, name);
     Future<Handled> handled;
     try {
       handled = handler.handle(records);
@@ -238,6 +240,7 @@ public final class ConsumerLoop {
     }
     return handled
         .recover(e -> Future.succeededFuture(Handled.upTo(0, e)))
+        .onSuccess(h -> spans.end(h.done(), h.failure()))
         .compose(h -> {
           int done = Math.max(0, Math.min(h.done(), records.size()));
           if (done == records.size()) {

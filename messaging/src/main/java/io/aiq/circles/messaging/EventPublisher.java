@@ -64,10 +64,17 @@ public final class EventPublisher {
         .addHeader(CloudEventHeaders.SOURCE, source)
         .addHeader(CloudEventHeaders.TIME, Instant.now().toString())
         .addHeader(CloudEventHeaders.SUBJECT, key)
-        .addHeader(CloudEventHeaders.CONTENT_TYPE, "application/json")
-        .addHeader(CloudEventHeaders.TRACEPARENT,
-            traceparent == null ? CloudEventHeaders.newTraceparent() : traceparent);
-    return producer.send(record);
+        .addHeader(CloudEventHeaders.CONTENT_TYPE, "application/json");
+    EventTracing tracing = EventTracing.current();
+    if (!tracing.enabled()) {
+      record.addHeader(CloudEventHeaders.TRACEPARENT,
+          traceparent == null ? CloudEventHeaders.newTraceparent() : traceparent);
+      return producer.send(record);
+    }
+    // with tracing on, the event carries its publish span, a child of the work it is published for
+    EventTracing.Publish span = tracing.publish(topic, key, value, traceparent);
+    record.addHeader(CloudEventHeaders.TRACEPARENT, span.traceparent());
+    return producer.send(record).onComplete(ar -> span.end(ar.cause()));
   }
 
   /**

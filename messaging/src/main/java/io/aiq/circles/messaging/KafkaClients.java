@@ -3,6 +3,8 @@ package io.aiq.circles.messaging;
 import io.aiq.circles.config.AppConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.tracing.TracingPolicy;
+import io.vertx.kafka.client.common.KafkaClientOptions;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import java.util.HashMap;
@@ -65,8 +67,15 @@ public final class KafkaClients {
     return c;
   }
 
+  /**
+   * Vert.x's own Kafka tracing is off for our producers: {@link EventPublisher} makes the publish spans
+   * and writes the one {@code traceparent} header (Vert.x's would be a second, for a span named
+   * {@code kafka_send}).
+   */
   public static KafkaProducer<String, Buffer> producer(Vertx vertx, AppConfig.Kafka kafka, String clientId) {
-    return KafkaProducer.create(vertx, producerConfig(kafka, clientId));
+    Map<String, Object> config = new HashMap<>(producerConfig(kafka, clientId));
+    return KafkaProducer.create(vertx, new org.apache.kafka.clients.producer.KafkaProducer<>(config),
+        new KafkaClientOptions().setConfig(config).setTracingPolicy(TracingPolicy.IGNORE));
   }
 
   public static KafkaConsumer<String, Buffer> consumer(Vertx vertx, AppConfig.Kafka kafka, String groupId,

@@ -9,6 +9,7 @@ import io.aiq.circles.contracts.events.InvalidEventException;
 import io.aiq.circles.messaging.Backoff;
 import io.aiq.circles.messaging.ConsumerLoop;
 import io.aiq.circles.messaging.ConsumerVerticle;
+import io.aiq.circles.messaging.EventTracing;
 import io.aiq.circles.messaging.Outages;
 import io.aiq.circles.persistence.ResultRepository;
 import io.aiq.circles.persistence.ResultRepository.Outcome;
@@ -67,7 +68,8 @@ public final class ResultsConsumerVerticle extends ConsumerVerticle {
       return Future.succeededFuture(ConsumerLoop.Handled.all(records));
     }
     KafkaConsumerRecord<String, Buffer> record = records.get(i);
-    return apply(record)
+    // with tracing on, the record's statements are spans under its process span
+    return EventTracing.of(vertx).within(record, () -> apply(record))
         .compose(outcome -> {
           if (outcome == Outcome.UNKNOWN_JOB) {
             return deadLetter(record, "unknown_job", "no job with this id exists", 1).mapEmpty();
