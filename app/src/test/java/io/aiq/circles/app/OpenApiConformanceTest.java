@@ -65,7 +65,8 @@ class OpenApiConformanceTest {
         continue;
       }
       String url = path.replace("{imageId}", imageId).replace("{jobId}", jobId).replace("{objectId}", "0")
-          .replace("{name}", "dummy");
+          .replace("{name}", "dummy")
+          .replace("{schemaFile}", "detections-completed.v1.schema.json");
       HttpResponse<Buffer> r = sys.api.get(url);
       JsonObject responses = op.getJsonObject("responses");
       assertThat(responses.fieldNames()).as("documented statuses of GET " + path).contains(String.valueOf(r.statusCode()));

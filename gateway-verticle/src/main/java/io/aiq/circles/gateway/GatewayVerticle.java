@@ -91,6 +91,8 @@ public final class GatewayVerticle extends VerticleBase {
     ops.mount(router);
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
         .sendFile("openapi.yaml"));
+    // the event contract: /asyncapi.yaml and the JSON Schemas it references
+    EventContractRoutes.mount(router);
     // "/docs" also matches "/docs/": only the bare path is redirected
     router.get("/docs").handler(ctx -> {
       if (ctx.request().path().equals("/docs")) {
