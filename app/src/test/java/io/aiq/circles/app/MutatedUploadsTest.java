@@ -85,6 +85,51 @@ class MutatedUploadsTest {
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
   }
 
+  @Test
+  void mutated_files_in_batches_each_get_their_own_documented_answer_and_the_batch_follows_its_status_rule() {
+    Random random = new Random(20261202);
+    List<byte[]> seeds = List.of(TestImages.coinPhoto(), TestImages.discs(110, 70, "png", 4),
+        TestImages.discs(60, 60, "bmp", 5), TestImages.discs(80, 50, "jpg", 6));
+    List<String> accepted = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      int files = 2 + random.nextInt(3);
+      io.vertx.ext.web.multipart.MultipartForm form = io.vertx.ext.web.multipart.MultipartForm.create();
+      for (int f = 0; f < files; f++) {
+        form.binaryFileUpload("file", "m" + f + ".jpg", Buffer.buffer(mutate(seeds.get(random.nextInt(seeds.size())),
+            random)), "image/jpeg");
+      }
+
+      HttpResponse<Buffer> r = sys.api.uploadForm(form);
+
+      io.vertx.core.json.JsonArray items = r.bodyAsJsonObject().getJsonArray("items");
+      assertThat(items).as("batch %d: %s", i, r.bodyAsString()).hasSize(files);
+      int firstNotAccepted = -1;
+      boolean anyAccepted = false;
+      for (int f = 0; f < files; f++) {
+        JsonObject item = items.getJsonObject(f);
+        assertThat(item.getInteger("index")).isEqualTo(f);
+        int status = item.getInteger("status");
+        if (status == 202) {
+          anyAccepted = true;
+          accepted.add(item.getString("jobId"));
+        } else {
+          assertThat(status).as("batch %d item %d: %s", i, f, item).isBetween(400, 499);
+          String code = item.getJsonObject("error").getString("code");
+          assertThat(code).as("batch %d item %d", i, f).isIn(Set.of("unsupported_media_type", "image_too_large",
+              "corrupt_image", "duplicate_image"));
+          assertThat(item.getJsonObject("error").getString("message")).doesNotContain("Exception");
+          if (firstNotAccepted < 0) {
+            firstNotAccepted = status;
+          }
+        }
+      }
+      assertThat(r.statusCode()).as("batch %d", i).isEqualTo(anyAccepted ? 202 : firstNotAccepted);
+    }
+    for (String job : accepted) {
+      assertThat(sys.api.awaitJob(job, Duration.ofSeconds(60)).getString("status")).isIn("succeeded", "failed");
+    }
+  }
+
   /** One of: flip a few bits, overwrite a run with 0x00/0xFF/random, truncate, splice in a tail. */
   static byte[] mutate(byte[] seed, Random r) {
     byte[] b = seed.clone();
