@@ -107,6 +107,16 @@ public final class EventPublisher {
   public Future<RecordMetadata> deadLetter(String dlqTopic, String key, String type, JsonObject value,
                                            String originTopic, int originPartition, long originOffset,
                                            String group, String reason, String message, int attempts) {
+    if (validate) {
+      // a record of its own (not a copy of another): it has a schema like any event
+      List<String> problems = EventSchemas.shared().problems(type, value);
+      if (!problems.isEmpty()) {
+        InvalidEventException refused = new InvalidEventException("refused to dead-letter on " + dlqTopic + ": "
+            + type + " does not conform to its JSON Schema: " + String.join("; ", problems) + " in " + value.encode());
+        LOG.error(refused.getMessage());
+        return Future.failedFuture(refused);
+      }
+    }
     KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(dlqTopic, key, value.toBuffer());
     record.addHeader(CloudEventHeaders.SPEC_VERSION, "1.0")
         .addHeader(CloudEventHeaders.ID, UUID.randomUUID().toString())

@@ -30,6 +30,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class EventSchemas {
   /** The JVM system property that makes {@code EventPublisher} validate every event it sends. */
   public static final String VALIDATE_PROPERTY = "aiq.contracts.validate-events";
+  /** The CloudEvents type of the webhooks role's dead letter (WebhooksVerticle.DEAD_LETTER_TYPE). */
+  public static final String WEBHOOK_DELIVERY_FAILED_TYPE = "io.aiq.circles.webhook.failed";
   /** The classpath folder of the schema files. */
   public static final String FOLDER = "contracts/schemas/";
 
@@ -40,7 +42,9 @@ public final class EventSchemas {
       DetectionsCompleted.TYPE, "detections-completed.v1",
       DetectionFailed.TYPE, "detection-failed.v1",
       ImageDeleted.TYPE, "image-deleted.v1",
-      JobCancelled.TYPE, "job-cancelled.v1");
+      JobCancelled.TYPE, "job-cancelled.v1",
+      // the webhooks role's dead letter of a delivery given up (its value is no other event's record)
+      WEBHOOK_DELIVERY_FAILED_TYPE, "webhook-delivery-failed.v1");
 
   private static final EventSchemas SHARED = new EventSchemas();
 

@@ -39,7 +39,10 @@ class EventSchemasCompatibilityTest {
       "detections-completed", DetectionsCompleted::fromJson,
       "detection-failed", DetectionFailed::fromJson,
       "image-deleted", ImageDeleted::fromJson,
-      "job-cancelled", JobCancelled::fromJson);
+      "job-cancelled", JobCancelled::fromJson,
+      // no Java record: the webhooks role writes it as JSON, and consumers read it so; the reader of this
+      // test is what every version's reader must at least do, find the job it is about
+      "webhook-delivery-failed", raw -> java.util.UUID.fromString(raw.toJsonObject().getString("jobId")));
 
   /** event name → versions that have a schema file */
   private static Map<String, List<Integer>> versions() throws IOException {
@@ -82,7 +85,8 @@ class EventSchemasCompatibilityTest {
     Map<String, String> javaTypes = Map.of(
         "image-submitted", ImageSubmitted.TYPE, "detection-started", DetectionStarted.TYPE,
         "detections-completed", DetectionsCompleted.TYPE, "detection-failed", DetectionFailed.TYPE,
-        "image-deleted", ImageDeleted.TYPE, "job-cancelled", JobCancelled.TYPE);
+        "image-deleted", ImageDeleted.TYPE, "job-cancelled", JobCancelled.TYPE,
+        "webhook-delivery-failed", EventSchemas.WEBHOOK_DELIVERY_FAILED_TYPE);
     for (Map.Entry<String, String> current : EventSchemas.currentSchemas().entrySet()) {
       JsonObject schema = new JsonObject(Files.readString(SCHEMAS.resolve(current.getValue() + ".schema.json")));
       String event = current.getValue().substring(0, current.getValue().indexOf(".v"));
@@ -137,6 +141,9 @@ class EventSchemasCompatibilityTest {
       for (int v : versions().get(event)) {
         for (Path example : examples(event, v)) {
           Object read = READERS.get(event).apply(Buffer.buffer(Files.readString(example)));
+          if (read instanceof java.util.UUID) {
+            continue; // no Java writer to hold to it (webhook-delivery-failed)
+          }
           Method toJson = read.getClass().getMethod("toJson");
           JsonObject written = (JsonObject) toJson.invoke(read);
           assertThat(EventSchemas.shared().problems(current.getKey(), written)).as("rewritten " + example).isEmpty();
