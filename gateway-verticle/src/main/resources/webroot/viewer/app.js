@@ -33,7 +33,7 @@
   /** How often a request that got no answer at all is retried: a user should hear soon that the server is gone. */
   const MAX_NETWORK_RETRIES = 3;
   const RECENT_LIMIT = 12;
-  const TERMINAL = new Set(['succeeded', 'failed', 'error']);
+  const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'error']);
 
   /** Readable titles for the API's error codes (openapi.yaml, components.schemas.Error). */
   const ERROR_TITLES = {
@@ -422,13 +422,50 @@
     }
   }
 
-  /** Long-polls GET /jobs/{jobId} with Prefer: wait until the job is finished. */
+  /**
+   * Follows GET /jobs/{jobId}/events (Server-Sent Events): one "status" event per transition, the job
+   * as GET /jobs/{jobId} answers it, until it is finished. Resolves true once a finished job was
+   * received; false when the stream cannot be used (no EventSource, a refusal such as 503, the stream
+   * lost midway), and the caller falls back to long-polling. The stream is closed on a finished job
+   * (the server ends it too; left open, EventSource would reconnect).
+   */
+  function streamJob(card) {
+    if (typeof EventSource !== 'function') return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const es = new EventSource(`/jobs/${encodeURIComponent(card.jobId)}/events`);
+      let done = false;
+      const finish = (ok) => {
+        if (done) return;
+        done = true;
+        es.close();
+        resolve(ok);
+      };
+      es.addEventListener('status', (ev) => {
+        if (card.cancelled) { finish(false); return; }
+        let job;
+        try { job = JSON.parse(ev.data); } catch (e) { finish(false); return; }
+        notice(card, null);
+        card.job = job;
+        setIds(card, job.jobId, job.imageId);
+        setStatus(card, job.status || card.status);
+        if (TERMINAL.has(card.status)) finish(true);
+      });
+      // a refused or lost stream: long-polling takes over (it has the retries and their messages)
+      es.onerror = () => finish(false);
+    });
+  }
+
+  /**
+   * Follows the job until it is finished: its event stream first (streamJob), else long-polls
+   * GET /jobs/{jobId} with Prefer: wait.
+   */
   async function follow(card) {
     let failures = 0; // 429/503 answers in a row
     let offline = 0; // requests in a row that got no answer
     // At least one query even when the upload's answer was already final (a 409 for a finished job):
     // the job carries the failure reason, the model and the object count.
     let queried = false;
+    if (!card.cancelled && await longSlots(() => streamJob(card))) queried = true;
     while ((!queried || !TERMINAL.has(card.status)) && !card.cancelled) {
       const started = Date.now();
       let res;
@@ -466,6 +503,10 @@
         continue;
       }
       throw err;
+    }
+    if (card.status === 'cancelled') {
+      notice(card, 'The job was cancelled before it finished (DELETE /jobs/{jobId}).', true);
+      showMeta(card);
     }
     if (card.status === 'failed') {
       const e = card.job && card.job.error;
