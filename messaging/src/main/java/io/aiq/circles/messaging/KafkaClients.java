@@ -7,6 +7,8 @@ import io.vertx.core.tracing.TracingPolicy;
 import io.vertx.kafka.client.common.KafkaClientOptions;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.KafkaWriteStream;
+import io.vertx.kafka.client.producer.impl.KafkaProducerImpl;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -74,8 +76,10 @@ public final class KafkaClients {
    */
   public static KafkaProducer<String, Buffer> producer(Vertx vertx, AppConfig.Kafka kafka, String clientId) {
     Map<String, Object> config = new HashMap<>(producerConfig(kafka, clientId));
-    return KafkaProducer.create(vertx, new org.apache.kafka.clients.producer.KafkaProducer<>(config),
-        new KafkaClientOptions().setConfig(config).setTracingPolicy(TracingPolicy.IGNORE));
+    KafkaClientOptions options = new KafkaClientOptions().setConfig(config).setTracingPolicy(TracingPolicy.IGNORE);
+    // what KafkaProducer.create(vertx, map) builds, options aside: closed with the verticle that made it too
+    return new KafkaProducerImpl<>(vertx, KafkaWriteStream.<String, Buffer>create(vertx,
+        new org.apache.kafka.clients.producer.KafkaProducer<>(config), options)).registerCloseHook();
   }
 
   public static KafkaConsumer<String, Buffer> consumer(Vertx vertx, AppConfig.Kafka kafka, String groupId,
