@@ -56,6 +56,22 @@ class AdmissionTest {
   }
 
   @Test
+  void a_batch_is_refused_whole_when_its_last_file_would_pass_the_job_bound() {
+    Admission a = admission(1000, 0, 1 << 20);
+    backlog(997, 100);
+    assertThat(a.checkBacklog(4)).as("997 waiting + 3 ahead of the last file: at the bound").isNull();
+    assertThat(a.checkBacklog(5)).as("the fifth file would be the 1001st waiting").isNotNull();
+  }
+
+  @Test
+  void a_batch_counts_its_files_as_seconds_of_work_too() {
+    Admission a = admission(0, 60, 1 << 20);
+    backlog(5_990, 100);
+    assertThat(a.checkBacklog(10)).isNull();
+    assertThat(a.checkBacklog(16)).isNotNull();
+  }
+
+  @Test
   void without_a_reading_of_the_backlog_nothing_is_refused_for_it() {
     assertThat(admission(1, 1, 1 << 20).checkBacklog()).isNull();
   }
