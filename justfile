@@ -269,6 +269,20 @@ bench *args: build _eval-jar
       --database-url "$server/aiq_bench" --commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
       --append docs/benchmarks.md "$@"
 
+# Print detection events as they happen, as another team's consumer would (aiq.detections.completed):
+# --all (every topic), --json (raw values), --from-beginning, --bootstrap HOST:PORT, --topic-prefix P, --group G, --help
+watch *args: _watch-jar
+    @java -jar event-watch/target/aiq-watch.jar "$@"
+
+# (re)build event-watch/target/aiq-watch.jar when its sources changed
+_watch-jar:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    jar=event-watch/target/aiq-watch.jar
+    if [[ ! -f "$jar" ]] || [[ -n "$(find event-watch/src event-watch/pom.xml -newer "$jar" -print -quit)" ]]; then
+      mvn -B -q -DskipTests -pl event-watch -am install
+    fi
+
 # (re)build eval/target/aiq-eval.jar when its sources changed
 _eval-jar:
     #!/usr/bin/env bash
