@@ -269,8 +269,8 @@ bench *args: build _eval-jar
       --database-url "$server/aiq_bench" --commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
       --append docs/benchmarks.md "$@"
 
-# Print detection events as they happen, as another team's consumer would (aiq.detections.completed):
-# --all (every topic), --json (raw values), --from-beginning, --bootstrap HOST:PORT, --topic-prefix P, --group G, --help
+# Options: --all (every topic), --json (raw values), --from-beginning, --bootstrap HOST:PORT, --topic-prefix P, --group G.
+# Print detection events as they happen, as another team's consumer would (aiq.detections.completed); --help
 watch *args: _watch-jar
     @java -jar event-watch/target/aiq-watch.jar "$@"
 
