@@ -241,6 +241,75 @@ class IdempotencyKeyTest {
     }
   }
 
+  /** An app without inference: accepted jobs stay queued, and the backlog bound is {@code maxQueued} jobs. */
+  private static RunningApp withoutInference(int maxQueued) {
+    return new RunningApp(new TestEnv(), new JsonObject().put("roles", "gateway,ingest,queries,results")
+        .put("upload", new JsonObject().put("max-queued-jobs", maxQueued).put("max-backlog-seconds", 0)));
+  }
+
+  /** Waits until the gateway's reading of the backlog (one a second) is this many jobs. */
+  private static void awaitBacklog(RunningApp app, int jobs) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      if (app.api.get("/metrics").bodyAsString().lines().anyMatch(l -> l.startsWith("aiq_admission_backlog_jobs")
+          && l.endsWith(" " + jobs + ".0"))) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("the backlog never read " + jobs + " jobs");
+  }
+
+  @Test
+  void a_request_with_a_key_whose_first_request_is_still_being_answered_gets_409() throws Exception {
+    try (RunningApp slow = withoutInference(0)) {
+      String key = newKey();
+      byte[] image = freshImage();
+      // held in flight by Prefer: wait, since without inference the job does not finish
+      MultipartForm form = MultipartForm.create().binaryFileUpload("file", "f0.png", Buffer.buffer(image), "image/png");
+      Future<HttpResponse<Buffer>> first = slow.api.web().post("/images").putHeader("Idempotency-Key", key)
+          .putHeader("Prefer", "wait=4").sendMultipartForm(form);
+      Thread.sleep(1500);
+
+      HttpResponse<Buffer> second = slow.api.send(post(slow, "/images", key, image));
+
+      assertThat(second.statusCode()).as(second.bodyAsString()).isEqualTo(409);
+      assertThat(second.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("idempotency_key_in_flight");
+      HttpResponse<Buffer> answered = slow.api.send(first);
+      assertThat(answered.statusCode()).isEqualTo(202);
+      HttpResponse<Buffer> third = slow.api.send(post(slow, "/images", key, image));
+      assertThat(third.getHeader("Idempotency-Replayed")).isEqualTo("true");
+      assertThat(third.bodyAsJsonObject().getString("jobId")).isEqualTo(answered.bodyAsJsonObject().getString("jobId"));
+    }
+  }
+
+  @Test
+  void a_batch_refused_503_by_admission_after_its_key_was_claimed_is_not_kept_and_its_retry_is_answered_afresh()
+      throws Exception {
+    try (RunningApp busy = withoutInference(3)) {
+      for (int i = 0; i < 2; i++) {
+        assertThat(busy.api.send(post(busy, "/images", null, freshImage())).statusCode()).isEqualTo(202);
+      }
+      awaitBacklog(busy, 2);
+      String key = newKey();
+      byte[][] batch = {freshImage(), freshImage(), freshImage()};
+
+      // a single upload would pass (2 waiting, bound 3); the batch's third file would be the 5th waiting
+      HttpResponse<Buffer> refused = busy.api.send(post(busy, "/images", key, batch));
+
+      assertThat(refused.statusCode()).as(refused.bodyAsString()).isEqualTo(503);
+      assertThat(refused.getHeader("Retry-After")).isNotNull();
+      assertThat(busy.count("SELECT count(*) FROM jobs")).isEqualTo(2);
+      busy.vertx.deployVerticle(new InferenceVerticle(busy.app.config(), new DummyDetector(), busy.registry))
+          .await(30, TimeUnit.SECONDS);
+      awaitBacklog(busy, 0);
+      HttpResponse<Buffer> retried = busy.api.send(post(busy, "/images", key, batch));
+      assertThat(retried.statusCode()).as(retried.bodyAsString()).isEqualTo(202);
+      assertThat(retried.getHeader("Idempotency-Replayed")).isNull();
+      assertThat(retried.bodyAsJsonObject().getInteger("accepted")).isEqualTo(3);
+    }
+  }
+
   @Test
   void with_api_keys_on_each_clients_idempotency_keys_are_its_own() {
     String alice = "alice-key-0123456789";
