@@ -31,7 +31,9 @@ class BatchUploadTest {
   @BeforeAll
   static void start() {
     sys = new RunningApp(new TestEnv(), new JsonObject()
-        .put("upload", new JsonObject().put("max-files-per-request", MAX_FILES)));
+        .put("upload", new JsonObject().put("max-files-per-request", MAX_FILES))
+        // a callbackUrl to this host is accepted (no webhooks role runs here: nothing is sent)
+        .put("webhooks", new JsonObject().put("secret", "batch-test-secret-0123456789").put("allow-private-targets", true)));
   }
 
   @AfterAll
@@ -166,6 +168,20 @@ class BatchUploadTest {
         .getString("jobId"));
     assertThat(sys.count("SELECT count(*) FROM jobs WHERE image_id = '" + duplicate.getString("imageId") + "'"))
         .isEqualTo(1);
+  }
+
+  @Test
+  void every_file_of_a_batch_carries_the_requests_callback_url() {
+    String callback = "http://127.0.0.1:9/batch-done";
+    HttpResponse<Buffer> r = sys.api.send(sys.api.web().post("/images")
+        .addQueryParam("callbackUrl", callback).sendMultipartForm(form(freshImage(), freshImage())));
+
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(202);
+    for (Object item : items(r)) {
+      String jobId = ((JsonObject) item).getString("jobId");
+      assertThat(sys.count("SELECT count(*) FROM jobs WHERE job_id = '" + jobId + "' AND callback_url = '" + callback
+          + "'")).as("job " + jobId).isEqualTo(1);
+    }
   }
 
   @Test
