@@ -122,6 +122,27 @@ class ViewerBrowserTest {
   }
 
   @Test
+  void the_page_follows_a_job_by_its_event_stream_not_by_long_polling(@TempDir Path dir) throws Exception {
+    Path photo = dir.resolve("coins-again.jpg");
+    Files.write(photo, TestImages.discs(320, 240, "jpeg", 4242));
+    double streams = counter("aiq_job_event_streams_opened_total");
+    double longPolls = sys.registry.find("aiq_job_waits_total").counters().stream().mapToDouble(c -> c.count()).sum();
+
+    WebElement card = upload(photo);
+    awaitStatus(card, "succeeded", "failed", "error");
+
+    assertThat(card.getDomAttribute("data-status")).as(card.getText()).isIn("succeeded", "failed");
+    assertThat(counter("aiq_job_event_streams_opened_total")).isGreaterThan(streams);
+    assertThat(sys.registry.find("aiq_job_waits_total").counters().stream().mapToDouble(c -> c.count()).sum())
+        .as("no Prefer: wait long-poll").isEqualTo(longPolls);
+  }
+
+  private static double counter(String name) {
+    io.micrometer.core.instrument.Counter c = sys.registry.find(name).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  @Test
   void a_text_file_gets_a_readable_error_and_no_circles(@TempDir Path dir) throws Exception {
     Path text = dir.resolve("notes.txt");
     Files.write(text, TestImages.text());

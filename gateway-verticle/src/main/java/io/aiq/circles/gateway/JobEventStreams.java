@@ -48,6 +48,7 @@ final class JobEventStreams {
   private final long backendTimeoutMs;
   private final AtomicInteger open = new AtomicInteger();
   private final Counter refused;
+  private final Counter opened;
 
   JobEventStreams(Vertx vertx, AppConfig.Jobs config, long backendTimeoutMs, MeterRegistry registry) {
     this.vertx = vertx;
@@ -58,6 +59,8 @@ final class JobEventStreams {
         .register(registry);
     this.refused = Counter.builder("aiq_job_event_streams_refused_total")
         .description("Job event streams refused with 503: jobs.max-event-streams were open").register(registry);
+    this.opened = Counter.builder("aiq_job_event_streams_opened_total")
+        .description("Job event streams (GET /jobs/{jobId}/events) accepted").register(registry);
   }
 
   void stream(RoutingContext ctx) {
@@ -74,6 +77,7 @@ final class JobEventStreams {
           + " GET /jobs/" + jobId);
       return;
     }
+    opened.increment();
     new Stream(ctx, jobId).step(null);
   }
 
