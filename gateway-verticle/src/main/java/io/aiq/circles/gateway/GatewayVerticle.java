@@ -49,7 +49,7 @@ public final class GatewayVerticle extends VerticleBase {
         // A part header (its file name) that arrives split over TCP segments is buffered until
         // complete; Vert.x's default of 1 KiB turned a long-but-harmless file name into a failure
         // that depended on how the network cut the body. 16 KiB holds any real header; beyond it
-        // the client gets 400 (UploadReceiver). One upload needs one part, a few fields at most.
+        // the client gets 400 (UploadReceiver). An upload needs a part per file, a few fields more.
         .setMaxFormBufferedBytes(UploadReceiver.MAX_PART_HEADER_BYTES)
         // the decoder counts file parts as fields: a batch's files come on top (UploadReceiver refuses
         // one file part too many itself, with 413 too_many_files)

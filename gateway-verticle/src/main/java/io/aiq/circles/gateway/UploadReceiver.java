@@ -49,7 +49,7 @@ final class UploadReceiver {
    *     ever echoed in the answer, never used as a path
    */
   record Part(int index, String filename, Buffer buffer) {
-    /** A copy as an array, for the validator. */
+    /** A copy as an array, for the validator (ImageIO and the digest read arrays). */
     byte[] bytes() {
       return buffer.getBytes();
     }
@@ -63,7 +63,6 @@ final class UploadReceiver {
     private final Admission admission;
     private long reserved;
     private Buffer buffer;
-    private byte[] bytes;
     /** Where each file part starts and ends in {@link #buffer}, in the order sent; null: a raw body. */
     private java.util.List<long[]> spans;
     private java.util.List<String> filenames;
@@ -81,19 +80,6 @@ final class UploadReceiver {
     /** The form field {@code callbackUrl} of a multipart upload, unchecked; null when absent. */
     String callbackUrl() {
       return callbackUrl;
-    }
-
-    /** A copy as an array, for the validator (ImageIO and the digest read arrays). */
-    byte[] bytes() {
-      if (bytes == null) {
-        bytes = buffer.getBytes();
-      }
-      return bytes;
-    }
-
-    /** How many files the upload carries: more than one is a batch. */
-    int files() {
-      return spans == null ? 1 : spans.size();
     }
 
     /**
@@ -126,7 +112,6 @@ final class UploadReceiver {
       long r = reserved;
       reserved = 0;
       buffer = null;
-      bytes = null;
       spans = null;
       filenames = null;
       admission.release(r);

@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
  * Every {@code retention.interval-ms}: finishes deletions a crash or an outage left half done (their
  * rows gone, the blob or the event still to do), then, when {@code retention.days} is set, deletes up
  * to {@code retention.batch-size} images uploaded longer ago than that and without a job in flight,
- * then forgets finished deletions older than {@link #PRUNE_DAYS}. Several replicas may sweep at once:
+ * then forgets finished deletions older than {@link #PRUNE_DAYS}, and Idempotency-Keys older than
+ * {@code upload.idempotency-ttl-hours} (up to a batch a pass). Several replicas may sweep at once:
  * images and deletions are claimed with {@code FOR UPDATE SKIP LOCKED}.
  */
 final class RetentionSweeper {
