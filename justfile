@@ -16,7 +16,7 @@ ingest_port := "8081"
 inference_port := "8082"
 results_port := "8083"
 queries_port := "8084"
-all_roles := "gateway,ingest,queries,inference,results"
+all_roles := "gateway,ingest,queries,inference,results,webhooks"
 
 # List the recipes
 default:

@@ -154,6 +154,18 @@ cmd_start() {
   # Local development has no per-client request limit: load tests (just load-test) all come from
   # 127.0.0.1. Set AIQ_RATE_LIMIT_REQUESTS_PER_SECOND to try the limit.
   export AIQ_RATE_LIMIT_REQUESTS_PER_SECOND="${AIQ_RATE_LIMIT_REQUESTS_PER_SECOND:-0}"
+  # Webhooks: a signing key generated once into .dev/webhooks-secret (every local process signs and
+  # accepts callbacks with the same one; AIQ_WEBHOOKS_SECRET wins), and receivers on this machine
+  # allowed (a callback to http://127.0.0.1:... is what local development tries first).
+  if [[ -z "${AIQ_WEBHOOKS_SECRET:-}" ]]; then
+    mkdir -p "$DEV_DIR"
+    if [[ ! -s "$DEV_DIR/webhooks-secret" ]]; then
+      (umask 077; printf 'whsec_%s\n' "$(head -c 32 /dev/urandom | base64)" >"$DEV_DIR/webhooks-secret")
+    fi
+    AIQ_WEBHOOKS_SECRET="$(cat "$DEV_DIR/webhooks-secret")"
+  fi
+  export AIQ_WEBHOOKS_SECRET
+  export AIQ_WEBHOOKS_ALLOW_PRIVATE_TARGETS="${AIQ_WEBHOOKS_ALLOW_PRIVATE_TARGETS:-true}"
   mkdir -p "$AIQ_STORE_ROOT"
   # The gateway reaches ingest and queries over the event bus: a process that runs some of the three
   # without the others joins the local Vert.x cluster (`just gateway` + `just ingest` + `just queries`),
@@ -232,7 +244,7 @@ split_roles() { # name
   case "$1" in
     api) echo "gateway,ingest,queries" ;;
     inference) echo "inference" ;;
-    results) echo "results" ;;
+    results) echo "results,webhooks" ;;
   esac
 }
 

@@ -129,9 +129,26 @@ Use: index $.Values (include "aiq-circles.roleValuesKey" $role)
 AIQ_ROLES of a Deployment's pods.
 */}}
 {{- define "aiq-circles.aiqRoles" -}}
-{{- if eq . "all-in-one" }}gateway,ingest,queries,inference,results
+{{- if eq . "all-in-one" }}gateway,ingest,queries,inference,results,webhooks
 {{- else if eq . "api" }}gateway,ingest,queries
+{{- else if eq . "results" }}results,webhooks
 {{- else }}{{ . }}{{ end }}
+{{- end }}
+
+{{/*
+"true" when a Deployment's pods get the webhook signing key: those that send webhooks (results,
+all-in-one) and those that take callbackUrls (the gateway's: api, gateway).
+*/}}
+{{- define "aiq-circles.getsWebhooksSecret" -}}
+{{- if has . (list "api" "gateway" "results" "all-in-one") }}true{{ end }}
+{{- end }}
+
+{{/*
+The Secret holding the webhook signing key: webhooks.existingSecret, or the chart's own
+<fullname>-webhooks (templates/webhooks-secret.yaml).
+*/}}
+{{- define "aiq-circles.webhooksSecretName" -}}
+{{- .Values.webhooks.existingSecret | default (include "aiq-circles.suffixedName" (dict "root" . "suffix" "webhooks")) }}
 {{- end }}
 
 {{/*
@@ -397,6 +414,13 @@ envFrom; these are per pod or secret). Call with the role context.
     secretKeyRef:
       name: {{ include "aiq-circles.fullname" $root }}
       key: api-keys
+{{- end }}
+{{- if include "aiq-circles.getsWebhooksSecret" .role }}
+- name: AIQ_WEBHOOKS_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "aiq-circles.webhooksSecretName" $root | quote }}
+      key: {{ ternary $root.Values.webhooks.existingSecretKey "webhooks-secret" (ne $root.Values.webhooks.existingSecret "") | quote }}
 {{- end }}
 {{- with $root.Values.extraEnv }}
 {{ toYaml . }}

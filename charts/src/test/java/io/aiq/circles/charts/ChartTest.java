@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 class ChartTest {
   /** The Deployments of the default layout and the AIQ_ROLES each runs. */
   private static final Map<String, String> SPLIT = Map.of("api", "gateway,ingest,queries", "inference", "inference",
-      "results", "results");
+      "results", "results,webhooks");
   private static final List<String> CLUSTERED_ROLES = List.of("gateway", "ingest", "queries", "inference", "results");
   private static final Rendered DEFAULTS = Rendered.with();
   private static final Rendered CLUSTERED = Rendered.with("ci/split-clustered-values.yaml");
@@ -81,7 +81,7 @@ class ChartTest {
 
     assertThat(r.all(Deployment.class)).hasSize(1);
     Deployment d = r.all(Deployment.class).get(0);
-    assertThat(Rendered.env(Rendered.app(d), "AIQ_ROLES")).contains("gateway,ingest,queries,inference,results");
+    assertThat(Rendered.env(Rendered.app(d), "AIQ_ROLES")).contains("gateway,ingest,queries,inference,results,webhooks");
     assertThat(r.settings(d)).containsEntry("AIQ_CLUSTER_ENABLED", "false");
   }
 
@@ -96,7 +96,7 @@ class ChartTest {
     for (String role : CLUSTERED_ROLES) {
       Deployment d = CLUSTERED.deployment(role);
       Map<String, String> settings = CLUSTERED.settings(d);
-      assertThat(Rendered.env(Rendered.app(d), "AIQ_ROLES")).contains(role);
+      assertThat(Rendered.env(Rendered.app(d), "AIQ_ROLES")).contains("results".equals(role) ? "results,webhooks" : role);
       assertThat(settings).containsEntry("AIQ_CLUSTER_ENABLED", "true")
           .containsEntry("AIQ_CLUSTER_KUBERNETES_SERVICE_DNS", cluster.getMetadata().getName() + "."
               + Rendered.NAMESPACE + ".svc.cluster.local");

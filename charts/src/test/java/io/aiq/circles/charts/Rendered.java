@@ -99,7 +99,11 @@ final class Rendered {
     return c.getEnv().stream().filter(e -> name.equals(e.getName())).map(EnvVar::getValue).findFirst();
   }
 
-  /** The AIQ_* settings a pod of this Deployment gets: its ConfigMaps (envFrom) and its own env values. */
+  /**
+   * The AIQ_* settings a pod of this Deployment gets: its ConfigMaps (envFrom), its own env values, and
+   * the values of Secrets the release renders itself (the generated webhook key); references to
+   * Secrets made outside the chart are left out.
+   */
   Map<String, String> settings(Deployment d) {
     Map<String, String> env = new LinkedHashMap<>();
     Container c = app(d);
@@ -108,6 +112,11 @@ final class Rendered {
           f.getConfigMapRef().getName()).orElseThrow().getData().forEach(env::put));
     }
     c.getEnv().stream().filter(e -> e.getValue() != null).forEach(e -> env.put(e.getName(), e.getValue()));
+    c.getEnv().stream().filter(e -> e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null)
+        .forEach(e -> named(io.fabric8.kubernetes.api.model.Secret.class, e.getValueFrom().getSecretKeyRef().getName())
+            .map(s -> s.getData() == null ? null : s.getData().get(e.getValueFrom().getSecretKeyRef().getKey()))
+            .ifPresent(b64 -> env.put(e.getName(), new String(java.util.Base64.getDecoder().decode(b64),
+                java.nio.charset.StandardCharsets.UTF_8))));
     return env;
   }
 }
