@@ -329,6 +329,24 @@ class WebhookDeliveryTest {
     assertThat(metrics).containsPattern("aiq_webhook_attempt_seconds_count\\{[^}]*outcome=\"delivered\"");
   }
 
+  @Test
+  void the_served_openapi_document_describes_callbackUrl_the_job_webhook_and_the_callback_request() {
+    JsonObject spec = new JsonObject((java.util.Map<String, Object>) new org.yaml.snakeyaml.Yaml()
+        .load(sys.api.get("/openapi.yaml").bodyAsString()));
+    String jobId = uploadWithCallback(receiver.url("/ok/documented"));
+    JsonObject webhook = awaitWebhookState(jobId, "delivered").getJsonObject("webhook");
+
+    assertThat(spec.getJsonObject("components").getJsonObject("parameters").getJsonObject("CallbackUrl")
+        .getString("name")).isEqualTo("callbackUrl");
+    JsonObject documented = spec.getJsonObject("components").getJsonObject("schemas").getJsonObject("Webhook");
+    assertThat(documented.getJsonObject("properties").fieldNames()).containsExactlyInAnyOrderElementsOf(webhook.fieldNames());
+    assertThat(spec.getJsonObject("components").getJsonObject("schemas").getJsonObject("Job")
+        .getJsonObject("properties").containsKey("webhook")).isTrue();
+    JsonObject callback = spec.getJsonObject("webhooks").getJsonObject("jobFinished").getJsonObject("post");
+    assertThat(callback.getJsonArray("parameters").stream().map(p -> ((JsonObject) p).getString("name")).toList())
+        .contains("webhook-id", "webhook-timestamp", "webhook-signature");
+  }
+
   // ---- helpers -------------------------------------------------------------------------------------
 
   private static byte[] newImage() {
