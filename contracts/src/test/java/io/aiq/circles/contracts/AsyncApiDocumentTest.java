@@ -2,6 +2,10 @@ package io.aiq.circles.contracts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.networknt.schema.InputFormat;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
 import io.aiq.circles.contracts.events.EventSchemas;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -63,6 +67,21 @@ class AsyncApiDocumentTest {
     assertThat(doc.getString("asyncapi")).startsWith("3.0.");
     assertThat(doc.getJsonObject("info").getString("title")).isNotBlank();
     assertThat(doc.getString("defaultContentType")).isEqualTo("application/json");
+  }
+
+  /**
+   * Valid against the AsyncAPI 3.0.0 specification's own JSON Schema ({@code asyncapi/asyncapi-3.0.0.schema.json}
+   * in the test resources: {@code schemas/3.0.0-without-$id.json} of the npm package {@code @asyncapi/specs}
+   * 6.11.1, Apache-2.0), so tools that read AsyncAPI (generators, studio, validators) read this one.
+   */
+  @Test
+  void the_document_conforms_to_the_asyncapi_3_0_0_schema() throws IOException {
+    SchemaRegistry registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_7);
+    try (InputStream spec = getClass().getClassLoader().getResourceAsStream("asyncapi/asyncapi-3.0.0.schema.json")) {
+      Schema schema = registry.getSchema(spec, InputFormat.JSON);
+      List<com.networknt.schema.Error> errors = schema.validate(doc.encode(), InputFormat.JSON);
+      assertThat(errors).extracting(Object::toString).isEmpty();
+    }
   }
 
   @Test
