@@ -80,7 +80,7 @@ public final class ApiClient implements AutoCloseable {
       }
       job = r.bodyAsJsonObject();
       String status = job.getString("status");
-      if ("succeeded".equals(status) || "failed".equals(status)) {
+      if ("succeeded".equals(status) || "failed".equals(status) || "cancelled".equals(status)) {
         return job;
       }
     } while (System.nanoTime() < deadline);
