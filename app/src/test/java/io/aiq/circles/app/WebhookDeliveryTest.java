@@ -330,6 +330,27 @@ class WebhookDeliveryTest {
   }
 
   @Test
+  void a_cancelled_job_is_delivered_with_its_cancelled_status() {
+    // no inference role: the job stays queued until the client cancels it
+    try (RunningApp noInference = new RunningApp(new TestEnv(), new JsonObject()
+        .put("roles", "gateway,ingest,queries,results,webhooks")
+        .put("webhooks", new JsonObject().put("secret", SECRET).put("allow-private-targets", true)
+            .put("poll-interval-ms", 50)))) {
+      String url = receiver.url("/ok/cancelled");
+      String jobId = RunningApp.acceptedJob(noInference.api.send(noInference.api.web()
+          .post("/images?callbackUrl=" + URLEncoder.encode(url, StandardCharsets.UTF_8))
+          .sendMultipartForm(MultipartForm.create().binaryFileUpload("file", "c.png", Buffer.buffer(newImage()),
+              "image/png"))));
+
+      HttpResponse<Buffer> cancelled = noInference.api.request(io.vertx.core.http.HttpMethod.DELETE, "/jobs/" + jobId);
+
+      assertThat(cancelled.statusCode()).as(cancelled.bodyAsString()).isEqualTo(202);
+      Received webhook = awaitRequests(receiver, jobId, 1, Duration.ofSeconds(30)).get(0);
+      assertThat(new JsonObject(webhook.body()).getString("status")).isEqualTo("cancelled");
+    }
+  }
+
+  @Test
   void the_served_openapi_document_describes_callbackUrl_the_job_webhook_and_the_callback_request() {
     JsonObject spec = new JsonObject((java.util.Map<String, Object>) new org.yaml.snakeyaml.Yaml()
         .load(sys.api.get("/openapi.yaml").bodyAsString()));
