@@ -16,6 +16,7 @@ ingest_port := "8081"
 inference_port := "8082"
 results_port := "8083"
 queries_port := "8084"
+webhooks_port := "8085"
 all_roles := "gateway,ingest,queries,inference,results,webhooks"
 
 # List the recipes
@@ -88,6 +89,10 @@ inference *args:
 # Run only the results writer (health/metrics on :8083), no cluster needed; --background detaches
 results *args:
     @scripts/app.sh start results results {{ results_port }} "$@"
+
+# Run only the webhooks role (health/metrics on :8085), no cluster needed; --background detaches
+webhooks *args:
+    @scripts/app.sh start webhooks webhooks {{ webhooks_port }} "$@"
 
 # Show Kafka, PostgreSQL and background app processes with their /health/ready answer
 status:

@@ -33,7 +33,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEV_DIR="${AIQ_DEV_DIR:-$ROOT/.dev}"
 # AIQ_APP_JAR runs another jar as is (no build), e.g. a release or a stand-in for script tests.
 JAR="${AIQ_APP_JAR:-$ROOT/app/target/aiq-circles.jar}"
-KNOWN_NAMES=(app api gateway ingest queries inference results)
+KNOWN_NAMES=(app api gateway ingest queries inference results webhooks)
 # `split`: the Deployments of the chart's default layout, their roles and ports (api: AIQ_HTTP_PORT)
 SPLIT_NAMES=(results inference api)
 
@@ -97,6 +97,9 @@ print_urls() { # roles port
   echo "  health       $base/health/ready   (live: $base/health/live)"
   echo "  metrics      $base/metrics"
   echo "  roles        $roles"
+  if [[ ",$roles," == *",webhooks,"* ]]; then
+    echo "  webhooks     signed with AIQ_WEBHOOKS_SECRET (unless given: the key in $DEV_DIR/webhooks-secret)"
+  fi
   if [[ -n "${AIQ_KAFKA_BOOTSTRAP:-}" ]]; then
     echo "  Kafka        $AIQ_KAFKA_BOOTSTRAP"
     echo "  PostgreSQL   ${AIQ_DATABASE_URL:-}"
