@@ -39,14 +39,25 @@ class SplitLayoutTraceTest {
     vertx = Vertx.vertx();
     collector = vertx.createHttpServer().requestHandler(req -> {
       if (req.method().name().equals("POST") && req.path().equals("/v1/traces")) {
-        req.body().onSuccess(exports::add);
-        req.response().putHeader("Content-Type", "application/x-protobuf").end();
+        // answered once the whole body is in: an empty ExportTraceServiceResponse, as a collector's
+        req.body().onComplete(body -> {
+          if (body.succeeded()) {
+            exports.add(body.result());
+          }
+          req.response().putHeader("Content-Type", "application/x-protobuf").end();
+        });
       } else {
         req.response().setStatusCode(404).end();
       }
     }).listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
     layout = SplitLayout.start(new TestEnv(), new JsonObject().put("tracing",
         new JsonObject().put("otlp-endpoint", "http://127.0.0.1:" + collector.actualPort())));
+  }
+
+  @Test
+  void each_process_says_at_start_that_it_traces_and_where_it_exports() {
+    assertThat(layout.logs()).contains("tracing: on, exporting OTLP to http://127.0.0.1:" + collector.actualPort()
+        + "/v1/traces, sample ratio 1.0");
   }
 
   @AfterAll

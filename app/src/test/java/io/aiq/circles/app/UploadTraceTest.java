@@ -10,7 +10,9 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -175,5 +177,23 @@ class UploadTraceTest {
               + publish.getSpanContext().getTraceFlags().asHex());
       assertThat(publish.getSpanContext().isSampled()).isTrue();
     }
+  }
+
+  @Test
+  void an_upload_that_comes_with_a_traceparent_joins_the_callers_trace() {
+    String callerTrace = "0af7651916cd43dd8448eb211c80319c";
+    String callerSpan = "b7ad6b7169203331";
+    HttpResponse<Buffer> upload = sys.api.send(sys.api.web().post("/images").putHeader("Content-Type", "image/png")
+        .putHeader("traceparent", "00-" + callerTrace + "-" + callerSpan + "-01")
+        .sendBuffer(Buffer.buffer(TestImages.discs(256, 128, "png", 25))));
+    String jobId = RunningApp.acceptedJob(upload);
+    assertThat(sys.api.awaitJob(jobId, Duration.ofSeconds(30)).getString("status")).isEqualTo("succeeded");
+
+    SpanData http = awaitSpan(s -> s.getKind() == SpanKind.SERVER && s.getTraceId().equals(callerTrace)
+        && s.getName().equals("POST /images"));
+    assertThat(http.getParentSpanId()).isEqualTo(callerSpan);
+    ConsumerRecord<String, String> completed = TopicProbe.await(topics.detectionsCompleted(), 1,
+        r -> r.value().contains(jobId), Duration.ofSeconds(10)).get(0);
+    assertThat(TopicProbe.header(completed, "traceparent")).startsWith("00-" + callerTrace + "-");
   }
 }
