@@ -2,6 +2,11 @@ package io.aiq.circles.contracts.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.networknt.schema.InputFormat;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaLocation;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -92,6 +97,17 @@ class EventSchemasCompatibilityTest {
       String event = current.getValue().substring(0, current.getValue().indexOf(".v"));
       assertThat(schema.getString("x-aiq-ce-type")).isEqualTo(current.getKey()).isEqualTo(javaTypes.get(event));
       assertThat(schema.getString("$schema")).isEqualTo("https://json-schema.org/draft/2020-12/schema");
+    }
+  }
+
+  @Test
+  void every_schema_file_is_a_valid_draft_2020_12_schema() throws IOException {
+    Schema meta = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
+        .getSchema(SchemaLocation.of("https://json-schema.org/draft/2020-12/schema"));
+    try (Stream<Path> files = Files.list(SCHEMAS)) {
+      for (Path f : files.toList()) {
+        assertThat(meta.validate(Files.readString(f), InputFormat.JSON)).as(f.toString()).isEmpty();
+      }
     }
   }
 
