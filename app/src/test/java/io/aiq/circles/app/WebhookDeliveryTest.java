@@ -351,6 +351,18 @@ class WebhookDeliveryTest {
   }
 
   @Test
+  void an_image_whose_job_sent_its_webhook_can_be_deleted_and_its_delivery_goes_with_it() {
+    String jobId = uploadWithCallback(receiver.url("/ok/deleted"));
+    String imageId = awaitWebhookState(jobId, "delivered").getString("imageId");
+
+    HttpResponse<Buffer> deleted = sys.api.request(io.vertx.core.http.HttpMethod.DELETE, "/images/" + imageId);
+
+    assertThat(deleted.statusCode()).as(deleted.bodyAsString()).isEqualTo(204);
+    assertThat(sys.api.get("/jobs/" + jobId).statusCode()).isEqualTo(404);
+    assertThat(sys.count("SELECT count(*) FROM webhook_deliveries WHERE job_id = '" + jobId + "'")).isZero();
+  }
+
+  @Test
   void the_served_openapi_document_describes_callbackUrl_the_job_webhook_and_the_callback_request() {
     JsonObject spec = new JsonObject((java.util.Map<String, Object>) new org.yaml.snakeyaml.Yaml()
         .load(sys.api.get("/openapi.yaml").bodyAsString()));
