@@ -127,6 +127,7 @@ endpoints port=gateway_port:
     API          $base
     Swagger UI   $base/docs
     OpenAPI      $base/openapi.yaml
+    AsyncAPI     $base/asyncapi.yaml   (the Kafka events; just watch prints them as they happen)
     health       $base/health/live   $base/health/ready
     metrics      $base/metrics
 
