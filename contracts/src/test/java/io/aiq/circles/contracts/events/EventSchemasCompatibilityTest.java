@@ -139,6 +139,18 @@ class EventSchemasCompatibilityTest {
   }
 
   @Test
+  void an_incompatible_edit_of_a_released_schema_is_caught_by_its_golden_examples() throws IOException {
+    // what a careless edit of detections-completed.v1 would do: a new field made required in place
+    JsonObject edited = new JsonObject(Files.readString(SCHEMAS.resolve("detections-completed.v1.schema.json")));
+    edited.getJsonArray("required").add("gpuMillis");
+    Schema stricter = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12).getSchema(edited.encode());
+
+    for (Path example : examples("detections-completed", 1)) {
+      assertThat(stricter.validate(Files.readString(example), InputFormat.JSON)).as(example.toString()).isNotEmpty();
+    }
+  }
+
+  @Test
   void the_current_java_readers_read_every_example_of_every_version() throws IOException {
     for (Map.Entry<String, List<Integer>> e : versions().entrySet()) {
       for (int v : e.getValue()) {
