@@ -54,12 +54,17 @@ public final class CloudEventHeaders {
 
   /**
    * A new W3C trace context ({@code 00-traceid-spanid-01}) for work that starts here; with tracing
-   * on, the current span's (the HTTP request that led here), so the event continues its trace.
+   * on, the current span's (the HTTP request that led here), so the event continues its trace, or,
+   * with no span current (a sweeper's timer), the invalid context: {@link EventPublisher} then starts
+   * a trace of its own with the event's publish span, and the event carries that.
    */
   public static String newTraceparent() {
     SpanContext current = Span.current().getSpanContext();
     if (current.isValid()) {
       return EventTracing.traceparent(current);
+    }
+    if (EventTracing.current().enabled()) {
+      return EventTracing.traceparent(SpanContext.getInvalid());
     }
     byte[] trace = new byte[16];
     byte[] span = new byte[8];

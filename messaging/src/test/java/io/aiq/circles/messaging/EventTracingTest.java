@@ -155,4 +155,18 @@ class EventTracingTest {
     assertThat(TopicProbe.header(answer, CloudEventHeaders.TRACEPARENT))
         .isEqualTo(EventTracing.traceparent(publish.getSpanContext()));
   }
+
+  @Test
+  void work_that_starts_without_a_span_publishes_an_event_whose_publish_span_starts_a_trace() throws Exception {
+    // a sweeper's timer: a Vert.x thread with tracing on and no span current
+    vertx.runOnContext(v -> publisher.publish(answers, "image-2", DetectionStarted.TYPE,
+        new DetectionStarted(UUID.randomUUID().toString(), "cd".repeat(32), Instant.now()).toJson(),
+        CloudEventHeaders.newTraceparent()));
+
+    SpanData publish = awaitSpan(answers + " publish", 1);
+    assertThat(publish.getParentSpanContext().isValid()).as("a root span").isFalse();
+    var answer = TopicProbe.await(answers, 1, Duration.ofSeconds(10)).get(0);
+    assertThat(TopicProbe.header(answer, CloudEventHeaders.TRACEPARENT))
+        .isEqualTo(EventTracing.traceparent(publish.getSpanContext()));
+  }
 }
