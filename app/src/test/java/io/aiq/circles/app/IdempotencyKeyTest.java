@@ -158,6 +158,18 @@ class IdempotencyKeyTest {
   }
 
   @Test
+  void two_keys_in_one_request_are_refused_with_400_and_nothing_is_stored() {
+    long images = sys.count("SELECT count(*) FROM images");
+    HttpResponse<Buffer> r = sys.api.send(sys.api.web().post("/images").putHeader("Idempotency-Key",
+        List.of(newKey(), newKey())).sendMultipartForm(MultipartForm.create()
+        .binaryFileUpload("file", "c.png", Buffer.buffer(freshImage()), "image/png")));
+
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(400);
+    assertThat(r.bodyAsJsonObject().getJsonObject("error").getString("message")).contains("more than once");
+    assertThat(sys.count("SELECT count(*) FROM images")).isEqualTo(images);
+  }
+
+  @Test
   void two_requests_with_one_key_at_once_get_one_job_and_either_a_409_or_the_same_answer() {
     String key = newKey();
     byte[] image = freshImage();

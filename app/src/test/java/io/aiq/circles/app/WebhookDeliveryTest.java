@@ -276,6 +276,24 @@ class WebhookDeliveryTest {
   }
 
   @Test
+  void a_callback_url_given_twice_is_refused_with_400_in_the_query_and_in_the_form() {
+    long jobsBefore = sys.count("SELECT count(*) FROM jobs");
+    String a = URLEncoder.encode(receiver.url("/twice/a"), StandardCharsets.UTF_8);
+    String b = URLEncoder.encode(receiver.url("/twice/b"), StandardCharsets.UTF_8);
+    HttpResponse<Buffer> query = sys.api.send(sys.api.web().post("/images?callbackUrl=" + a + "&callbackUrl=" + b)
+        .sendMultipartForm(MultipartForm.create().binaryFileUpload("file", "c.png", Buffer.buffer(newImage()),
+            "image/png")));
+    HttpResponse<Buffer> form = sys.api.send(sys.api.web().post("/images")
+        .sendMultipartForm(MultipartForm.create().attribute("callbackUrl", receiver.url("/twice/a"))
+            .attribute("callbackUrl", receiver.url("/twice/b"))
+            .binaryFileUpload("file", "c.png", Buffer.buffer(newImage()), "image/png")));
+
+    ApiKeyTest.assertError(query, 400, "invalid_callback_url");
+    ApiKeyTest.assertError(form, 400, "invalid_callback_url");
+    assertThat(sys.count("SELECT count(*) FROM jobs")).isEqualTo(jobsBefore);
+  }
+
+  @Test
   void private_targets_are_refused_with_400_unless_allowed() {
     try (RunningApp strict = new RunningApp(new TestEnv(), new JsonObject().put("roles", "gateway,ingest,queries")
         .put("webhooks", new JsonObject().put("secret", SECRET)))) {

@@ -3,6 +3,7 @@ package io.aiq.circles.gateway;
 import static io.aiq.circles.contracts.EventBusAddresses.*;
 
 import io.aiq.circles.contracts.ApiLinks;
+import io.aiq.circles.contracts.ApiException;
 import io.aiq.circles.contracts.ErrorCode;
 import io.aiq.circles.contracts.JobStatus;
 import io.aiq.circles.contracts.messages.DeleteImage;
@@ -73,7 +74,18 @@ final class ApiHandlers {
   void upload(RoutingContext ctx) {
     boolean reprocess = "true".equalsIgnoreCase(ctx.request().getParam("reprocess"));
     int waitSeconds = preferredWait(ctx);
-    String keyHeader = ctx.request().getHeader(IdempotencyKeys.HEADER);
+    // a parameter or key given twice is ambiguous: which one the client meant is not ours to guess
+    List<String> keyHeaders = ctx.request().headers().getAll(IdempotencyKeys.HEADER);
+    List<String> callbackParams = ctx.queryParam(CallbackUrl.PARAM);
+    if (keyHeaders.size() > 1 || callbackParams.size() > 1) {
+      String message = (keyHeaders.size() > 1 ? IdempotencyKeys.HEADER + " header" : CallbackUrl.PARAM + " parameter")
+          + " is given more than once; send it once";
+      ErrorCode code = keyHeaders.size() > 1 ? ErrorCode.BAD_REQUEST : ErrorCode.INVALID_CALLBACK_URL;
+      count("rejected", new UploadRejected(code, message));
+      ApiResponses.refuse(ctx, code, message);
+      return;
+    }
+    String keyHeader = keyHeaders.isEmpty() ? null : keyHeaders.get(0);
     String idempotencyKey = keyHeader == null ? null : IdempotencyKeys.parse(keyHeader);
     if (keyHeader != null && idempotencyKey == null) {
       count("rejected", new UploadRejected(ErrorCode.BAD_REQUEST, IdempotencyKeys.SYNTAX));
@@ -96,6 +108,10 @@ final class ApiHandlers {
           held[0] = body;
           // the callback's host is resolved here too, a blocking lookup (CallbackUrl)
           return vertx.executeBlocking(() -> {
+            if (body.callbackUrlRepeated()) {
+              throw new ApiException(ErrorCode.INVALID_CALLBACK_URL,
+                  "the form holds more than one callbackUrl field; send it once");
+            }
             String callbackUrl = CallbackUrl.checked(ctx.request().getParam(CallbackUrl.PARAM), body.callbackUrl(),
                 webhooks);
             List<UploadReceiver.Part> parts = body.parts();

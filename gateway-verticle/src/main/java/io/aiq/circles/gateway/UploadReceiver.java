@@ -67,6 +67,7 @@ final class UploadReceiver {
     private java.util.List<long[]> spans;
     private java.util.List<String> filenames;
     private String callbackUrl;
+    private boolean callbackUrlRepeated;
 
     private Body(Admission admission) {
       this.admission = admission;
@@ -80,6 +81,11 @@ final class UploadReceiver {
     /** The form field {@code callbackUrl} of a multipart upload, unchecked; null when absent. */
     String callbackUrl() {
       return callbackUrl;
+    }
+
+    /** The form held more than one {@code callbackUrl} field (ambiguous: refused). */
+    boolean callbackUrlRepeated() {
+      return callbackUrlRepeated;
     }
 
     /**
@@ -166,7 +172,9 @@ final class UploadReceiver {
     return withinTimeout(bytes).map(b -> {
       body.buffer = b;
       // the form's fields are all decoded once the body has ended, whatever their order
-      body.callbackUrl = form ? request.getFormAttribute(CallbackUrl.PARAM) : null;
+      java.util.List<String> callbacks = form ? request.formAttributes().getAll(CallbackUrl.PARAM) : java.util.List.of();
+      body.callbackUrl = callbacks.isEmpty() ? null : callbacks.get(0);
+      body.callbackUrlRepeated = callbacks.size() > 1;
       return body;
     });
   }
