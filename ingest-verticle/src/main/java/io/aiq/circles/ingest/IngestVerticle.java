@@ -114,19 +114,20 @@ public final class IngestVerticle extends VerticleBase {
     Timer.Sample sample = Timer.start(registry);
     SubmitImage upload = SubmitImage.fromMessage(message);
     Buffer bytes = upload.bytes();
-    store.put(upload.imageId(), extension(upload.format()), bytes)
+    timed("store", () -> store.put(upload.imageId(), extension(upload.format()), bytes))
         // a store that cannot answer now (S3 unreachable, throttling) is a 503 to retry, not a 500
         .recover(e -> failure(ImageStore.isUnavailable(e) ? ErrorCode.UNAVAILABLE : ErrorCode.INTERNAL,
             "the image could not be stored", e))
-        .compose(ref -> repository.submit(new NewImage(upload.imageId(), ref, upload.contentType(), upload.format(),
-            upload.width(), upload.height(), bytes.length()), upload.reprocess(), upload.callbackUrl())
+        .compose(ref -> timed("database", () -> repository.submit(new NewImage(upload.imageId(), ref,
+                upload.contentType(), upload.format(), upload.width(), upload.height(), bytes.length()),
+                upload.reprocess(), upload.callbackUrl()))
             .recover(e -> failure(ErrorCode.UNAVAILABLE, "the database is unavailable", e)))
         // a deletion of the same bytes raced this upload and may have removed the blob stored above
         .compose(submission -> submission.restoreBlob() ? store.put(upload.imageId(), extension(upload.format()), bytes)
             .recover(e -> failure(ImageStore.isUnavailable(e) ? ErrorCode.UNAVAILABLE : ErrorCode.INTERNAL,
                 "the image could not be stored", e)).map(submission)
             : Future.succeededFuture(submission))
-        .compose(submission -> submission.newJob() ? publish(submission).map(submission)
+        .compose(submission -> submission.newJob() ? timed("publish", () -> publish(submission)).map(submission)
             : Future.succeededFuture(submission))
         .onSuccess(s -> {
           sample.stop(registry.timer("aiq_ingest_seconds", "outcome", s.newJob() ? "queued" : "duplicate"));
@@ -178,6 +179,15 @@ public final class IngestVerticle extends VerticleBase {
         .recover(e -> repository.uncountSubmission(s.jobId()).transform(ignored -> failure(ErrorCode.UNAVAILABLE,
             "the job " + s.jobId() + " is saved but the message broker did not confirm it; it will be retried, and"
                 + " uploading again returns it", e)));
+  }
+
+  /**
+   * Times one step of an upload ({@code aiq_ingest_stage_seconds{stage}}: store, database, publish),
+   * so that where a lone upload's milliseconds go can be read from the metrics (issue 17).
+   */
+  private <T> Future<T> timed(String stage, java.util.function.Supplier<Future<T>> step) {
+    Timer.Sample sample = Timer.start(registry);
+    return step.get().andThen(ignored -> sample.stop(registry.timer("aiq_ingest_stage_seconds", "stage", stage)));
   }
 
   private static <T> Future<T> failure(ErrorCode code, String message, Throwable cause) {

@@ -56,6 +56,8 @@ final class IngestTestbed implements AutoCloseable {
   final TestEnv env = new TestEnv();
   final Vertx vertx = Vertx.vertx();
   final Pool pool;
+  /** The meters of the verticles this testbed deploys. */
+  final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final List<String> deployments = new ArrayList<>();
 
   /** The database migrated, the pool open; with {@code createTopics} the env's topics exist. */
@@ -80,7 +82,7 @@ final class IngestTestbed implements AutoCloseable {
 
   /** Deploys an {@link IngestVerticle} with this configuration; returns its deployment id. */
   String deploy(AppConfig config) throws Exception {
-    String id = vertx.deployVerticle(new IngestVerticle(config, pool, new SimpleMeterRegistry()))
+    String id = vertx.deployVerticle(new IngestVerticle(config, pool, registry))
         .await(30, TimeUnit.SECONDS);
     deployments.add(id);
     return id;

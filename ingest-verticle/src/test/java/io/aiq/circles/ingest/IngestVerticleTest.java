@@ -68,6 +68,30 @@ class IngestVerticleTest {
   }
 
   @Test
+  void a_new_image_is_timed_step_by_step_store_database_publish() throws Exception {
+    long[] before = stageCounts();
+
+    bed.submit(newImage(false));
+
+    long[] after = stageCounts();
+    for (int i = 0; i < STAGES.length; i++) {
+      assertThat(after[i] - before[i]).as(STAGES[i]).isEqualTo(1);
+    }
+  }
+
+  private static final String[] STAGES = {"store", "database", "publish"};
+
+  private static long[] stageCounts() {
+    long[] counts = new long[STAGES.length];
+    for (int i = 0; i < STAGES.length; i++) {
+      io.micrometer.core.instrument.Timer t = bed.registry.find("aiq_ingest_stage_seconds").tag("stage", STAGES[i])
+          .timer();
+      counts[i] = t == null ? 0 : t.count();
+    }
+    return counts;
+  }
+
+  @Test
   void a_new_image_is_stored_under_its_hash_with_no_temporary_file_left() throws Exception {
     SubmitImage image = newImage(false);
 
