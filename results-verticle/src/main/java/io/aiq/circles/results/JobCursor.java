@@ -21,6 +21,8 @@ record JobCursor(Instant createdAt, UUID jobId) {
   static final JobCursor START = new JobCursor(Instant.parse("9999-12-31T00:00:00Z"),
       new UUID(-1L, -1L));
 
+  private static final long START_MICROS = START.createdAt().getEpochSecond() * 1_000_000L;
+
   static JobCursor of(JobView job) {
     return new JobCursor(job.createdAt(), job.jobId());
   }
@@ -41,6 +43,11 @@ record JobCursor(Instant createdAt, UUID jobId) {
         throw new IllegalArgumentException();
       }
       long micros = Long.parseLong(m.group(1));
+      // a job's creation time lies between 1970 and START; outside it PostgreSQL's timestamptz would
+      // refuse the value with an error of its own (a tampered cursor is the client's error, a 400)
+      if (micros < 0 || micros > START_MICROS) {
+        throw new IllegalArgumentException();
+      }
       return new JobCursor(Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000),
           UUID.fromString(m.group(2)));
     } catch (IllegalArgumentException | java.time.DateTimeException e) {
