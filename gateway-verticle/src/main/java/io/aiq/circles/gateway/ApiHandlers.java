@@ -435,7 +435,8 @@ final class ApiHandlers {
     return true;
   }
 
-  private static boolean isUuid(String s) {
+  /** A job id as this API writes them: a UUID in its 36-character form (the job endpoints share it). */
+  static boolean isUuid(String s) {
     if (s.length() != 36) {
       return false;
     }

@@ -16,7 +16,6 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +64,7 @@ final class JobEventStreams {
 
   void stream(RoutingContext ctx) {
     String jobId = ctx.pathParam("jobId");
-    if (!isUuid(jobId)) {
+    if (!ApiHandlers.isUuid(jobId)) {
       ApiResponses.error(ctx, ErrorCode.INVALID_ID, "job ids are UUIDs");
       return;
     }
@@ -154,18 +153,6 @@ final class JobEventStreams {
         released = true;
         open.decrementAndGet();
       }
-    }
-  }
-
-  private static boolean isUuid(String s) {
-    if (s.length() != 36) {
-      return false;
-    }
-    try {
-      UUID.fromString(s);
-      return true;
-    } catch (IllegalArgumentException e) {
-      return false;
     }
   }
 }

@@ -15,7 +15,6 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Arrays;
-import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -94,7 +93,7 @@ final class JobHandlers {
    */
   void cancel(RoutingContext ctx) {
     String jobId = ctx.pathParam("jobId");
-    if (!isUuid(jobId)) {
+    if (!ApiHandlers.isUuid(jobId)) {
       ApiResponses.error(ctx, ErrorCode.INVALID_ID, "job ids are UUIDs");
       return;
     }
@@ -113,17 +112,5 @@ final class JobHandlers {
       }
     }
     return false;
-  }
-
-  private static boolean isUuid(String s) {
-    if (s.length() != 36) {
-      return false;
-    }
-    try {
-      UUID.fromString(s);
-      return true;
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
   }
 }
