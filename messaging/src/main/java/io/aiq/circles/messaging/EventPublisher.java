@@ -47,24 +47,11 @@ public final class EventPublisher {
 
   public Future<RecordMetadata> publish(String topic, String key, String type, JsonObject value,
                                         String traceparent) {
-    if (validate) {
-      // a contract test, not a production guard: an event that breaks its schema fails its publish loudly
-      List<String> problems = EventSchemas.shared().problems(type, value);
-      if (!problems.isEmpty()) {
-        InvalidEventException refused = new InvalidEventException("refused to publish on " + topic + ": " + type
-            + " does not conform to its JSON Schema: " + String.join("; ", problems) + " in " + value.encode());
-        LOG.error(refused.getMessage());
-        return Future.failedFuture(refused);
-      }
+    InvalidEventException refused = breach("publish", topic, type, value);
+    if (refused != null) {
+      return Future.failedFuture(refused);
     }
-    KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(topic, key, value.toBuffer());
-    record.addHeader(CloudEventHeaders.SPEC_VERSION, "1.0")
-        .addHeader(CloudEventHeaders.ID, UUID.randomUUID().toString())
-        .addHeader(CloudEventHeaders.TYPE, type)
-        .addHeader(CloudEventHeaders.SOURCE, source)
-        .addHeader(CloudEventHeaders.TIME, Instant.now().toString())
-        .addHeader(CloudEventHeaders.SUBJECT, key)
-        .addHeader(CloudEventHeaders.CONTENT_TYPE, "application/json");
+    KafkaProducerRecord<String, Buffer> record = cloudEvent(topic, key, type, value);
     EventTracing tracing = EventTracing.current();
     if (!tracing.enabled()) {
       record.addHeader(CloudEventHeaders.TRACEPARENT,
@@ -75,6 +62,37 @@ public final class EventPublisher {
     EventTracing.Publish span = tracing.publish(topic, key, value, traceparent);
     record.addHeader(CloudEventHeaders.TRACEPARENT, span.traceparent());
     return producer.send(record).onComplete(ar -> span.end(ar.cause()));
+  }
+
+  /**
+   * With validation on (a contract test, not a production guard), why {@code value} breaks the JSON
+   * Schema of {@code type}, logged; null when it conforms or validation is off.
+   */
+  private InvalidEventException breach(String action, String topic, String type, JsonObject value) {
+    if (!validate) {
+      return null;
+    }
+    List<String> problems = EventSchemas.shared().problems(type, value);
+    if (problems.isEmpty()) {
+      return null;
+    }
+    InvalidEventException refused = new InvalidEventException("refused to " + action + " on " + topic + ": " + type
+        + " does not conform to its JSON Schema: " + String.join("; ", problems) + " in " + value.encode());
+    LOG.error(refused.getMessage());
+    return refused;
+  }
+
+  /** {@code value} under {@code key} on {@code topic}, with the CloudEvents headers of {@code type}. */
+  private KafkaProducerRecord<String, Buffer> cloudEvent(String topic, String key, String type, JsonObject value) {
+    KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(topic, key, value.toBuffer());
+    record.addHeader(CloudEventHeaders.SPEC_VERSION, "1.0")
+        .addHeader(CloudEventHeaders.ID, UUID.randomUUID().toString())
+        .addHeader(CloudEventHeaders.TYPE, type)
+        .addHeader(CloudEventHeaders.SOURCE, source)
+        .addHeader(CloudEventHeaders.TIME, Instant.now().toString())
+        .addHeader(CloudEventHeaders.SUBJECT, key)
+        .addHeader(CloudEventHeaders.CONTENT_TYPE, "application/json");
+    return record;
   }
 
   /**
@@ -107,25 +125,13 @@ public final class EventPublisher {
   public Future<RecordMetadata> deadLetter(String dlqTopic, String key, String type, JsonObject value,
                                            String originTopic, int originPartition, long originOffset,
                                            String group, String reason, String message, int attempts) {
-    if (validate) {
-      // a record of its own (not a copy of another): it has a schema like any event
-      List<String> problems = EventSchemas.shared().problems(type, value);
-      if (!problems.isEmpty()) {
-        InvalidEventException refused = new InvalidEventException("refused to dead-letter on " + dlqTopic + ": "
-            + type + " does not conform to its JSON Schema: " + String.join("; ", problems) + " in " + value.encode());
-        LOG.error(refused.getMessage());
-        return Future.failedFuture(refused);
-      }
+    // a record of its own (not a copy of another): it has a schema like any event
+    InvalidEventException refused = breach("dead-letter", dlqTopic, type, value);
+    if (refused != null) {
+      return Future.failedFuture(refused);
     }
-    KafkaProducerRecord<String, Buffer> record = KafkaProducerRecord.create(dlqTopic, key, value.toBuffer());
-    record.addHeader(CloudEventHeaders.SPEC_VERSION, "1.0")
-        .addHeader(CloudEventHeaders.ID, UUID.randomUUID().toString())
-        .addHeader(CloudEventHeaders.TYPE, type)
-        .addHeader(CloudEventHeaders.SOURCE, source)
-        .addHeader(CloudEventHeaders.TIME, Instant.now().toString())
-        .addHeader(CloudEventHeaders.SUBJECT, key)
-        .addHeader(CloudEventHeaders.CONTENT_TYPE, "application/json")
-        .addHeader(CloudEventHeaders.DLQ_REASON, reason)
+    KafkaProducerRecord<String, Buffer> record = cloudEvent(dlqTopic, key, type, value);
+    record.addHeader(CloudEventHeaders.DLQ_REASON, reason)
         .addHeader(CloudEventHeaders.DLQ_MESSAGE, message == null ? "" : message)
         .addHeader(CloudEventHeaders.DLQ_TOPIC, originTopic)
         .addHeader(CloudEventHeaders.DLQ_PARTITION, String.valueOf(originPartition))
