@@ -261,11 +261,14 @@ load-test *args:
     report="$(ls -td load-test/target/gatling/*/ | head -n 1)"
     echo "report: ${report}index.html"
 
-# Benchmark this machine: the bare model, then the whole pipeline (Kafka and PostgreSQL as for just dev).
-# Prints a table and appends it to docs/benchmarks.md. Options: --seconds S (per phase) --soak N (images)
+# Benchmark this machine: the bare model; accept at 1/8/32 connections, reads and the drain (load from
+# wrk, installed if missing); then the whole pipeline (Kafka and PostgreSQL as for just dev). Prints a
+# table and appends it to docs/benchmarks.md. Options: --load-seconds S (wrk phases) --seconds S
+# (pipeline phases) --soak N (images)
 bench *args: build _eval-jar
     #!/usr/bin/env bash
     set -euo pipefail
+    scripts/deps.sh ensure bench
     eval "$(scripts/postgres.sh ensure)"
     bootstrap="$(scripts/kafka.sh start)"
     # a database of its own, made afresh: the figures must not depend on what just dev has stored

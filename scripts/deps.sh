@@ -5,7 +5,7 @@
 #   scripts/deps.sh check     report java (17+), mvn, just, PostgreSQL, curl (required) and
 #                             node/npm, jq or python3, shellcheck, Chromium (optional); exit 1 when
 #                             a required one is missing
-#   scripts/deps.sh ensure [just|run|test|all]
+#   scripts/deps.sh ensure [just|run|test|bench|all]
 #                             install what that use needs and is missing (below); silent when
 #                             nothing is
 #   scripts/deps.sh install   ensure all, then pre-fetch the Maven dependencies
@@ -19,7 +19,8 @@
 #          (scripts/postgres.sh then starts a throwaway cluster from the binaries)
 #   test   run, plus Chromium and chromium-driver for the viewer's browser test (where apt has no
 #          such package, e.g. Ubuntu, that test skips itself, saying so)
-#   all    test, plus shellcheck (just lint)
+#   bench  run, plus wrk (just bench's load generator)
+#   all    test and bench, plus shellcheck (just lint)
 # System packages come from apt-get (Debian/Ubuntu), as root or through sudo, non-interactively and
 # with stdin closed, so it runs in CI too. Without root and sudo, just goes to ~/.local (npm
 # --prefix) and the rest is named for installing by hand.
@@ -110,6 +111,10 @@ deps_missing() {
   if [[ "$use" == all ]]; then
     command -v shellcheck >/dev/null 2>&1 || echo shellcheck
   fi
+  if [[ "$use" == bench || "$use" == all ]]; then
+    # the load generator of just bench's accept, read and drain phases
+    command -v wrk >/dev/null 2>&1 || echo wrk
+  fi
   command -v just >/dev/null 2>&1 || echo just
 }
 
@@ -121,8 +126,8 @@ deps_ensure() {
   local -a missing=() apt_tools=() pkgs=() pkg_words=() absent=()
   DEPS_INSTALLED=()
   case "$use" in
-    just | run | test | all) ;;
-    *) deps_log "deps_ensure: unknown use '$use' (just, run, test, all)"; return 2 ;;
+    just | run | test | bench | all) ;;
+    *) deps_log "deps_ensure: unknown use '$use' (just, run, test, bench, all)"; return 2 ;;
   esac
   npm_bin_on_path
   mapfile -t missing < <(deps_missing "$use")

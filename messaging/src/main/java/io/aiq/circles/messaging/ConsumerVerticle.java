@@ -86,7 +86,8 @@ public abstract class ConsumerVerticle extends VerticleBase {
   public final Future<?> start() {
     topics = config.kafka().topics();
     String clientId = "aiq-" + role + "-" + UUID.randomUUID().toString().substring(0, 8);
-    publisher = new EventPublisher(KafkaClients.producer(vertx, config.kafka(), clientId), "/aiq-circles/" + role);
+    publisher = new EventPublisher(KafkaClients.producer(vertx, config.kafka(), clientId, KafkaClients.BATCH_LINGER_MS),
+        "/aiq-circles/" + role);
     return setUp().compose(v -> {
       KafkaConsumer<String, Buffer> consumer = KafkaClients.consumer(vertx, config.kafka(), config.kafka().group(role),
           clientId, maxPollRecords());

@@ -20,6 +20,24 @@ final class Sql {
       ON CONFLICT (job_id) DO NOTHING
       RETURNING created_at""";
 
+  /**
+   * A new image's job, and how many deletions of the same id are recorded, in one round trip. Run
+   * after an upload inserted a new image row: a deletion recorded here means the upload's blob,
+   * written before its row, may have been removed by that deletion meanwhile, so the upload stores it
+   * again. FOR KEY SHARE waits for a deletion removing the blob right now ({@link #LOCK_DELETION}) to
+   * finish. It must stay a statement of its own after {@link #INSERT_IMAGE}: under READ COMMITTED
+   * each statement reads a snapshot taken when it starts, so only a statement that begins after the
+   * image's insert waited out a concurrent deletion sees that deletion's row.
+   * $1 job id, $2 image id, $3 the webhook to call when the job is finished (callbackUrl), or null.
+   */
+  static final String INSERT_NEW_IMAGE_JOB = """
+      WITH job AS (
+        INSERT INTO jobs (job_id, image_id, status, callback_url) VALUES ($1, $2, 'queued', $3)
+        RETURNING job_id, image_id, status, created_at)
+      SELECT job.*, (SELECT count(*) FROM (SELECT 1 FROM image_deletions d WHERE d.image_id = $2 FOR KEY SHARE) locked)
+        AS deletions
+      FROM job""";
+
   static final String JOB_AND_IMAGE = """
       SELECT j.*, i.storage_ref, i.content_type, i.width, i.height
       FROM jobs j JOIN images i USING (image_id)
@@ -59,13 +77,6 @@ final class Sql {
 
   static final String IMAGE_BY_ID = "SELECT * FROM images WHERE image_id = $1";
 
-  /**
-   * Run after an upload inserted a new image row: a deletion of the same id recorded here means the
-   * upload's blob, written before its row, may have been removed by that deletion meanwhile, so the
-   * upload stores it again. FOR KEY SHARE waits for a deletion removing the blob right now
-   * ({@link #LOCK_DELETION}) to finish.
-   */
-  static final String DELETIONS_OF_IMAGE = "SELECT 1 FROM image_deletions WHERE image_id = $1 FOR KEY SHARE";
 
   // ---- Idempotency-Key (V7) ----------------------------------------------------------------------
 
@@ -258,6 +269,63 @@ final class Sql {
       INSERT INTO detections (job_id, object_id, box_xmin, box_ymin, box_xmax, box_ymax, score)
       VALUES ($1, $2, $3, $4, $5, $6, $7)
       ON CONFLICT (job_id, object_id) DO NOTHING""";
+
+  // ---- the results writer's batches (ResultRepository.applyBatch) ---------------------------------
+  // One statement per kind of event for a whole polled batch, the rows as arrays. The conditions are
+  // those of MARK_* above, and only the primary key can serve them (see MARK_PROCESSING).
+
+  /**
+   * Custom plans for the batch statements, in their transaction only: a plan made once and cached
+   * while the table was empty (a fresh install) would scan it sequentially for ever after; a custom
+   * plan sees the arrays' lengths and the table as it is.
+   */
+  static final String BATCH_CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan";
+
+  /** $1 job ids, $2 started times. Returns the jobs it moved. */
+  static final String BATCH_MARK_PROCESSING = """
+      UPDATE jobs j SET status = 'processing', started_at = COALESCE(j.started_at, v.started_at), updated_at = now()
+      FROM unnest($1::uuid[], $2::timestamptz[]) AS v (job_id, started_at)
+      WHERE j.job_id = v.job_id AND j.status NOT IN ('processing', 'succeeded', 'failed', 'cancelled')
+      RETURNING j.job_id""";
+
+  /**
+   * $1 job ids, $2 model names, $3 model versions, $4 inference ms, $5 detection counts, $6 finished
+   * times, $7 started times (of a DetectionStarted in the same batch, else null). Returns the jobs it
+   * finished: only those get their detections.
+   */
+  static final String BATCH_MARK_SUCCEEDED = """
+      UPDATE jobs j SET status = 'succeeded', model_name = v.model_name, model_version = v.model_version,
+                        inference_ms = v.inference_ms, detection_count = v.detection_count,
+                        finished_at = v.finished_at, updated_at = now(),
+                        started_at = COALESCE(j.started_at, v.started_at, v.finished_at)
+      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::integer[], $6::timestamptz[],
+                  $7::timestamptz[]) AS v (job_id, model_name, model_version, inference_ms, detection_count,
+                                           finished_at, started_at)
+      WHERE j.job_id = v.job_id AND j.status NOT IN ('succeeded', 'failed', 'cancelled')
+      RETURNING j.job_id""";
+
+  /** $1 job ids, $2 error codes, $3 messages, $4 failed times, $5 started times (or null). */
+  static final String BATCH_MARK_FAILED = """
+      UPDATE jobs j SET status = 'failed', error_code = v.error_code, error_message = v.error_message,
+                        finished_at = v.finished_at, updated_at = now(),
+                        started_at = COALESCE(j.started_at, v.started_at)
+      FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
+        AS v (job_id, error_code, error_message, finished_at, started_at)
+      WHERE j.job_id = v.job_id AND j.status NOT IN ('succeeded', 'failed', 'cancelled')
+      RETURNING j.job_id""";
+
+  /** The detections of the jobs BATCH_MARK_SUCCEEDED finished, one array per column. */
+  static final String BATCH_INSERT_DETECTIONS = """
+      INSERT INTO detections (job_id, object_id, box_xmin, box_ymin, box_xmax, box_ymax, score)
+      SELECT * FROM unnest($1::uuid[], $2::integer[], $3::double precision[], $4::double precision[],
+                           $5::double precision[], $6::double precision[], $7::double precision[])
+      ON CONFLICT (job_id, object_id) DO NOTHING""";
+
+  /** For events that moved nothing: is the job there (a redelivery), deleted with its image, or unknown? */
+  static final String BATCH_KNOWN_OR_DELETED = """
+      SELECT v.job_id, EXISTS (SELECT 1 FROM jobs j WHERE j.job_id = v.job_id) AS known,
+             EXISTS (SELECT 1 FROM deleted_jobs d WHERE d.job_id = v.job_id) AS deleted
+      FROM unnest($1::uuid[]) AS v (job_id)""";
 
   // ---- queries ---------------------------------------------------------------------------------
 

@@ -42,10 +42,8 @@ public final class SubmissionRepository {
         .compose(inserted -> {
           boolean duplicate = inserted.rowCount() == 0;
           if (!duplicate) {
-            // a new row: was this id deleted before? (see Sql.DELETIONS_OF_IMAGE)
-            return conn.preparedQuery(Sql.DELETIONS_OF_IMAGE).execute(Tuple.of(image.imageId()))
-                .compose(deletions -> newJob(conn, image.imageId(), false, callbackUrl)
-                    .map(s -> s.withRestoreBlob(deletions.size() > 0)));
+            // a new row: its job, and whether this id was deleted before (see Sql.INSERT_NEW_IMAGE_JOB)
+            return newImageJob(conn, image, callbackUrl);
           }
           if (reprocess) {
             return newJob(conn, image.imageId(), true, callbackUrl);
@@ -53,6 +51,21 @@ public final class SubmissionRepository {
           return latestJob(conn, image.imageId())
               .compose(latest -> latest != null ? Future.succeededFuture(latest) : newJob(conn, image.imageId(), true, callbackUrl));
         }));
+  }
+
+  /**
+   * The job of an image this transaction just inserted. Its stored fields are the ones inserted, so
+   * they are not read back: BEGIN, the image, this, COMMIT are the upload's four round trips.
+   */
+  private Future<Submission> newImageJob(SqlConnection conn, NewImage image, String callbackUrl) {
+    UUID jobId = UUID.randomUUID();
+    return conn.preparedQuery(Sql.INSERT_NEW_IMAGE_JOB).execute(Tuple.of(jobId, image.imageId(), callbackUrl))
+        .map(rows -> {
+          Row row = rows.iterator().next();
+          return new Submission(row.getUUID("job_id"), row.getString("image_id"),
+              JobStatus.fromWire(row.getString("status")), true, false, image.storageRef(), image.contentType(),
+              image.width(), image.height(), Rows.instant(row, "created_at"), row.getLong("deletions") > 0);
+        });
   }
 
   private Future<Submission> newJob(SqlConnection conn, String imageId, boolean duplicate, String callbackUrl) {

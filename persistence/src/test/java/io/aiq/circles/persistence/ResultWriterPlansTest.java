@@ -23,7 +23,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * statistics were never gathered: each is prepared and run while {@code jobs} is empty (what a new
  * deployment does in its first seconds, and what caches a generic plan on every pooled connection),
  * then 30,000 queued jobs arrive with autovacuum off for the table, and the cached plan is executed.
- * The work it does is read from EXPLAIN ANALYZE: rows visited, not milliseconds.
+ * The work it does is read from EXPLAIN ANALYZE: rows visited, not milliseconds. The batch statements
+ * (ResultRepository.applyBatch: a polled batch's jobs as arrays, one statement per kind of event) go
+ * through the same, each run as the repository runs it: in a transaction that asks for custom plans
+ * ({@link Sql#BATCH_CUSTOM_PLANS}).
  */
 @ExtendWith(VertxExtension.class)
 class ResultWriterPlansTest {
@@ -41,13 +44,21 @@ class ResultWriterPlansTest {
     }
   }
 
-  private record Statement_(String name, String sql, String types, String args) {
+  /** {@code batch}: one of applyBatch's, given three job ids as an array and run under BATCH_CUSTOM_PLANS. */
+  private record Statement_(String name, String sql, String types, String args, boolean batch) {
+    Statement_(String name, String sql, String types, String args) {
+      this(name, sql, types, args, false);
+    }
   }
 
   private static final String UNKNOWN_JOB = "'00000000-0000-4000-8000-000000000000'";
+  private static final String UNKNOWN_JOBS = "ARRAY[" + UNKNOWN_JOB + ", '00000000-0000-4000-8000-000000000001',"
+      + " '00000000-0000-4000-8000-000000000002']::uuid[]";
+  private static final int BATCH = 3;
+  private static final String THREE_TIMES = "ARRAY[now(), now(), now()]";
 
   @Test
-  void under_30000_queued_jobs_every_status_update_finds_its_job_by_primary_key() throws Exception {
+  void under_30000_queued_jobs_every_status_update_one_at_a_time_or_batched_finds_its_jobs_by_primary_key() throws Exception {
     List<Statement_> writer = List.of(
         new Statement_("mark_processing", Sql.MARK_PROCESSING, "uuid, timestamptz", "now()"),
         new Statement_("mark_succeeded", Sql.MARK_SUCCEEDED, "uuid, text, text, bigint, int, timestamptz",
@@ -56,12 +67,32 @@ class ResultWriterPlansTest {
         new Statement_("job_exists", Sql.JOB_EXISTS, "uuid", null),
         // DELETE /jobs/{jobId}: the same kind of conditional update, from ingest
         new Statement_("cancel_job", Sql.CANCEL_JOB, "uuid", null));
+    // the results writer's batches (ResultRepository.applyBatch)
+    List<Statement_> batches = List.of(
+        new Statement_("batch_mark_processing", Sql.BATCH_MARK_PROCESSING, "uuid[], timestamptz[]", THREE_TIMES, true),
+        new Statement_("batch_mark_succeeded", Sql.BATCH_MARK_SUCCEEDED,
+            "uuid[], text[], text[], bigint[], integer[], timestamptz[], timestamptz[]",
+            "ARRAY['m', 'm', 'm'], ARRAY['1', '1', '1'], ARRAY[5, 5, 5]::bigint[], ARRAY[0, 0, 0], " + THREE_TIMES
+                + ", ARRAY[NULL, now(), NULL]::timestamptz[]", true),
+        new Statement_("batch_mark_failed", Sql.BATCH_MARK_FAILED, "uuid[], text[], text[], timestamptz[], timestamptz[]",
+            "ARRAY['x', 'x', 'x'], ARRAY['y', 'y', 'y'], " + THREE_TIMES + ", ARRAY[NULL, now(), NULL]::timestamptz[]",
+            true),
+        new Statement_("batch_known_or_deleted", Sql.BATCH_KNOWN_OR_DELETED, "uuid[]", null, true));
     try (Connection c = PostgresFixture.connect(url); Statement s = c.createStatement()) {
       for (Statement_ st : writer) {
         s.execute("PREPARE " + st.name() + " (" + st.types() + ") AS " + st.sql());
         // more than the 5 custom plans after which PostgreSQL settles on a generic one
         for (int i = 0; i < 8; i++) {
           s.execute("EXECUTE " + st.name() + call(UNKNOWN_JOB, st));
+        }
+      }
+      for (Statement_ st : batches) {
+        s.execute("PREPARE " + st.name() + " (" + st.types() + ") AS " + st.sql());
+        for (int i = 0; i < 8; i++) {
+          s.execute("BEGIN");
+          s.execute(Sql.BATCH_CUSTOM_PLANS);
+          s.execute("EXECUTE " + st.name() + call(UNKNOWN_JOBS, st));
+          s.execute("COMMIT");
         }
       }
       s.execute("PREPARE control (uuid) AS UPDATE jobs SET updated_at = now() WHERE job_id = $1 AND status = 'queued'");
@@ -75,6 +106,13 @@ class ResultWriterPlansTest {
         assertThat(p.indexes()).as(st.name()).containsOnly("jobs_pkey");
         assertThat(p.rowsVisited()).as(st.name() + ": rows read to find one job").isLessThanOrEqualTo(1);
       }
+      for (Statement_ st : batches) {
+        Plan p = plan(s, st.name(), call(UNKNOWN_JOBS, st), Sql.BATCH_CUSTOM_PLANS);
+        // their arrays are read by a function scan, and BATCH_KNOWN_OR_DELETED reads deleted_jobs too
+        assertThat(p.jobsScans()).as(st.name() + ": how it reads jobs").isNotEmpty().containsOnly("jobs_pkey");
+        assertThat(p.jobsRowsVisited()).as(st.name() + ": rows of jobs read to find " + BATCH + " jobs")
+            .isLessThanOrEqualTo(BATCH);
+      }
 
       // Whether the planner walks jobs_pending above depends on how it breaks a tie of estimates;
       // whether it can is decided by the text alone. Without the primary key and with sequential
@@ -84,13 +122,25 @@ class ResultWriterPlansTest {
       for (Statement_ st : writer) {
         assertThat(usableIndexes(s, st.name(), call(UNKNOWN_JOB, st))).as(st.name()).doesNotContain("jobs_pending");
       }
+      for (Statement_ st : batches) {
+        assertThat(usableIndexes(s, st.name(), call(UNKNOWN_JOBS, st), Sql.BATCH_CUSTOM_PLANS)).as(st.name())
+            .doesNotContain("jobs_pending");
+      }
     }
   }
 
   /** The indexes a statement's plan uses with jobs_pkey dropped and sequential scans off (rolled back). */
   private static List<String> usableIndexes(Statement s, String name, String args) throws Exception {
+    return usableIndexes(s, name, args, null);
+  }
+
+  /** The same, after {@code setUp} (a SET LOCAL) when not null. */
+  private static List<String> usableIndexes(Statement s, String name, String args, String setUp) throws Exception {
     s.execute("BEGIN");
     try {
+      if (setUp != null) {
+        s.execute(setUp);
+      }
       s.execute("ALTER TABLE jobs DROP CONSTRAINT jobs_pkey CASCADE");
       // GET /jobs's index on status (V5) serves any equality on status; without it, the question is
       // whether the partial index may be used, which is what the statements' texts decide
@@ -99,7 +149,8 @@ class ResultWriterPlansTest {
       try (ResultSet rs = s.executeQuery("EXPLAIN (FORMAT JSON) EXECUTE " + name + args)) {
         rs.next();
         List<String> indexes = new ArrayList<>();
-        walk(new JsonArray(rs.getString(1)).getJsonObject(0).getJsonObject("Plan"), indexes, new long[1]);
+        walk(new JsonArray(rs.getString(1)).getJsonObject(0).getJsonObject("Plan"), indexes, new long[1],
+            new ArrayList<>(), new long[1]);
         return indexes;
       }
     } finally {
@@ -117,35 +168,61 @@ class ResultWriterPlansTest {
     s.execute("INSERT INTO jobs (job_id, image_id, status) SELECT gen_random_uuid(), image_id, 'queued' FROM images");
   }
 
-  private record Plan(List<String> indexes, long rowsVisited) {
+  /**
+   * @param jobsScans how each scan of {@code jobs} reads it: its index, or its node type (a Seq Scan)
+   * @param jobsRowsVisited the rows those scans read, over all their loops
+   */
+  private record Plan(List<String> indexes, long rowsVisited, List<String> jobsScans, long jobsRowsVisited) {
   }
 
-  /** Runs the prepared statement under EXPLAIN ANALYZE (in a transaction rolled back: nothing changes). */
   private static Plan plan(Statement s, String name, String args) throws Exception {
+    return plan(s, name, args, null);
+  }
+
+  /**
+   * Runs the prepared statement under EXPLAIN ANALYZE (in a transaction rolled back: nothing changes),
+   * after {@code setUp} (a SET LOCAL) when not null.
+   */
+  private static Plan plan(Statement s, String name, String args, String setUp) throws Exception {
     s.execute("BEGIN");
-    try (ResultSet rs = s.executeQuery("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE " + name + args)) {
-      rs.next();
-      JsonObject root = new JsonArray(rs.getString(1)).getJsonObject(0).getJsonObject("Plan");
-      List<String> indexes = new ArrayList<>();
-      long[] visited = {0};
-      walk(root, indexes, visited);
-      return new Plan(indexes, visited[0]);
+    try {
+      if (setUp != null) {
+        s.execute(setUp);
+      }
+      try (ResultSet rs = s.executeQuery("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE " + name + args)) {
+        rs.next();
+        JsonObject root = new JsonArray(rs.getString(1)).getJsonObject(0).getJsonObject("Plan");
+        List<String> indexes = new ArrayList<>();
+        long[] visited = {0};
+        List<String> jobsScans = new ArrayList<>();
+        long[] jobsVisited = {0};
+        walk(root, indexes, visited, jobsScans, jobsVisited);
+        return new Plan(indexes, visited[0], jobsScans, jobsVisited[0]);
+      }
     } finally {
       s.execute("ROLLBACK");
     }
   }
 
-  private static void walk(JsonObject node, List<String> indexes, long[] visited) {
+  private static void walk(JsonObject node, List<String> indexes, long[] visited, List<String> jobsScans,
+                           long[] jobsVisited) {
     if (node.containsKey("Index Name")) {
       indexes.add(node.getString("Index Name"));
     }
-    if (node.getString("Node Type", "").contains("Scan")) {
-      visited[0] += node.getLong("Actual Rows", 0L) + node.getLong("Rows Removed by Filter", 0L);
+    String type = node.getString("Node Type", "");
+    if (type.contains("Scan")) {
+      long rows = node.getLong("Actual Rows", 0L) + node.getLong("Rows Removed by Filter", 0L);
+      visited[0] += rows;
+      if ("jobs".equals(node.getString("Relation Name"))) {
+        jobsScans.add(node.getString("Index Name", type));
+        // EXPLAIN gives a node's rows per loop: an inner scan of a nested loop runs once per array element
+        jobsVisited[0] += rows * node.getLong("Actual Loops", 1L);
+      }
     }
     JsonArray children = node.getJsonArray("Plans");
     if (children != null) {
       for (Object child : children) {
-        walk((JsonObject) child, indexes, visited);
+        walk((JsonObject) child, indexes, visited, jobsScans, jobsVisited);
       }
     }
   }

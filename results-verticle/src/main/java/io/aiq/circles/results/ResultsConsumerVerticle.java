@@ -19,14 +19,16 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Applies the detection events to PostgreSQL, one record at a time in partition order, each in its
- * own transaction, and commits a record's offset only after its transaction committed. Writes are
+ * Applies the detection events to PostgreSQL, a polled batch in one transaction (one record at a
+ * time, in partition order, each in its own transaction, where a batch cannot be or failed), and
+ * commits the records' offsets only after their transaction committed. Writes are
  * idempotent, so a redelivered event changes nothing. A result for a job deleted with its image
  * meanwhile is skipped and committed. A record that can never be applied (unreadable,
  * for an unknown job, refused by a constraint) goes to the dead-letter topic at once; one that keeps
@@ -58,9 +60,70 @@ public final class ResultsConsumerVerticle extends ConsumerVerticle {
     return new Backoff(config.results().retryBackoffMs(), config.results().retryBackoffMaxMs());
   }
 
+  /**
+   * A polled batch in one transaction ({@link ResultRepository#applyBatch}) when it can be: every
+   * record readable and no job twice in it the same way. Otherwise, or when the batch's transaction
+   * fails for a reason of its own, the records go one at a time ({@link #from}), which finds the one
+   * at fault. With tracing on they always go one at a time, so that each record's statements are
+   * spans under its own processing.
+   */
   @Override
   protected Future<ConsumerLoop.Handled> handle(List<KafkaConsumerRecord<String, Buffer>> records) {
-    return from(records, 0);
+    List<Object> events = records.size() < 2 || EventTracing.of(vertx).enabled() ? null : parse(records);
+    if (events == null || !ResultRepository.batchable(events)) {
+      return from(records, 0);
+    }
+    return repository.applyBatch(events).transform(ar -> {
+      if (ar.failed()) {
+        if (isOutage(ar.cause())) {
+          return Future.succeededFuture(ConsumerLoop.Handled.upTo(0, ar.cause()));
+        }
+        LOG.debug("results: a batch of {} failed ({}); applying its records one at a time", records.size(),
+            ar.cause().toString());
+        return from(records, 0);
+      }
+      List<Future<?>> deadLetters = new ArrayList<>();
+      for (int i = 0; i < records.size(); i++) {
+        Outcome outcome = ar.result().get(i);
+        if (outcome == Outcome.APPLIED) {
+          registry.counter("aiq_jobs_transitions_total", "status", label(records.get(i).topic())).increment();
+        } else if (outcome == Outcome.UNKNOWN_JOB) {
+          deadLetters.add(deadLetter(records.get(i), "unknown_job", "no job with this id exists", 1));
+        } else if (outcome == Outcome.DELETED_JOB) {
+          registry.counter("aiq_results_skipped_total", "reason", "image_deleted").increment();
+        }
+      }
+      // a dead letter the broker did not take: the batch comes again, and changes nothing the second time
+      return Future.all(deadLetters).map(v -> ConsumerLoop.Handled.all(records))
+          .otherwise(e -> ConsumerLoop.Handled.upTo(0, e));
+    });
+  }
+
+  /** The batch's events, or null when one of its records cannot be read (one at a time deals with it). */
+  private List<Object> parse(List<KafkaConsumerRecord<String, Buffer>> records) {
+    List<Object> events = new ArrayList<>(records.size());
+    for (KafkaConsumerRecord<String, Buffer> record : records) {
+      try {
+        String topic = record.topic();
+        if (topic.equals(topics.detectionsCompleted())) {
+          events.add(DetectionsCompleted.fromJson(record.value()));
+        } else if (topic.equals(topics.detectionsFailed())) {
+          events.add(DetectionFailed.fromJson(record.value()));
+        } else if (topic.equals(topics.detectionsStarted())) {
+          events.add(DetectionStarted.fromJson(record.value()));
+        } else {
+          return null;
+        }
+      } catch (RuntimeException e) {
+        return null;
+      }
+    }
+    return events;
+  }
+
+  private String label(String topic) {
+    return topic.equals(topics.detectionsCompleted()) ? "succeeded"
+        : topic.equals(topics.detectionsFailed()) ? "failed" : "processing";
   }
 
   private Future<ConsumerLoop.Handled> from(List<KafkaConsumerRecord<String, Buffer>> records, int i) {

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.LocalDate;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -33,6 +34,17 @@ public final class Bench implements Callable<Integer> {
   @Option(names = "--append", description = "markdown file to append the table to (e.g. docs/benchmarks.md)")
   Path append;
 
+  @Option(names = "--load-seconds", defaultValue = "15", description = "length of each wrk phase: accept at 1, 8 and "
+      + "32 connections, the two reads (default: ${DEFAULT-VALUE})")
+  int loadSeconds;
+
+  @Option(names = "--wrk-scripts", defaultValue = "scripts/bench", description = "folder of the wrk scripts "
+      + "(default: ${DEFAULT-VALUE})")
+  Path wrkScripts;
+
+  @Mixin
+  CliOptions.Photos photos;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new Bench()).execute(args));
   }
@@ -48,6 +60,10 @@ public final class Bench implements Callable<Integer> {
     model.call();
     ModelBenchmark.Figures m = model.figures();
 
+    System.out.println("== (g)-(i) accept, reads and drain, load from wrk ==");
+    ThroughputBenchmark.Figures w = new ThroughputBenchmark(Path.of("app/target/aiq-circles.jar"), "-Xmx512m", 18080,
+        backends.kafka, backends.databaseUrl, photos.load(), loadSeconds, wrkScripts).run();
+
     System.out.println("== (b)-(f) the pipeline: all roles in one JVM, the shipped model ==");
     PipelineBenchmark pipeline = new PipelineBenchmark();
     new CommandLine(pipeline).parseArgs("--kafka", backends.kafka, "--database-url", backends.databaseUrl,
@@ -56,7 +72,7 @@ public final class Bench implements Callable<Integer> {
     int exit = pipeline.call();
     PipelineBenchmark.Figures p = pipeline.figures;
 
-    String table = table(m, p, pipeline);
+    String table = table(m, p, pipeline, w);
     System.out.println();
     System.out.println(table);
     if (append != null) {
@@ -66,11 +82,13 @@ public final class Bench implements Callable<Integer> {
     return exit;
   }
 
-  private String table(ModelBenchmark.Figures m, PipelineBenchmark.Figures p, PipelineBenchmark pipeline) {
+  private String table(ModelBenchmark.Figures m, PipelineBenchmark.Figures p, PipelineBenchmark pipeline,
+                       ThroughputBenchmark.Figures w) {
     double efficiency = p.saturationJobsPerSecond() / m.bestThroughput();
     StringBuilder t = new StringBuilder();
     t.append(String.format(Locale.ROOT, "### `just bench`, %s: %d cores, Java %s, commit %s%n%n", LocalDate.now(),
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), commit));
+    t.append("Machine: ").append(machine()).append("; the service, Kafka, PostgreSQL and the load generator share it.\n\n");
     t.append("| figure | measured | target |\n|---|---|---|\n");
     row(t, "(a) bare model: best throughput (" + m.bestConfiguration() + ")", fmt("%.1f images/s", m.bestThroughput()),
         "≥ 150 images/s");
@@ -102,10 +120,65 @@ public final class Bench implements Callable<Integer> {
         fmt("%.0f / %.0f / %.0f / %.0f ms", Stats.pct(p.acceptMs(), 0.5), Stats.pct(p.queueMs(), 0.5),
             Stats.pct(p.inferenceMs(), 0.5), Stats.pct(p.persistMs(), 0.5)), "");
     row(t, "failed requests", String.valueOf(p.failed()), "0");
+    for (ThroughputBenchmark.Accept a : w.accepts()) {
+      ThroughputBenchmark.WrkRun r = a.wrk();
+      boolean lone = r.connections() == 1;
+      row(t, fmt("(g) accept, dummy detector, %d connection%s: uploads/s, p50 / p99", r.connections(), lone ? "" : "s"),
+          fmt("%,.0f/s, %.1f / %.1f ms", r.perSecond(), r.p50Ms(), r.p99Ms()) + errors(r),
+          lone ? "p50 ≤ 5 ms" : r.connections() == 32 ? "≥ 1,000/s, p99 ≤ 50 ms" : "");
+      if (lone) {
+        Map<String, Double> st = a.stageMeansMs();
+        row(t, "(g) … a lone upload's ingest, means: store / database / publish (of ingest)",
+            fmt("%.2f / %.2f / %.2f ms (of %.2f)", st.get("store"), st.get("database"), st.get("publish"), st.get("ingest")),
+            "");
+      }
+      if (r.connections() == 32) {
+        row(t, "(g) … at 32 connections, where the cores went (share of all CPU time)", a.cpu().shares()
+            + fmt("; idle %.0f %%", 100 * a.cpu().idleShare()), "");
+        row(t, "(g) … CPU per accepted upload, by process (the dummy pipeline behind it included)",
+            fmt("%.2f ms: ", a.cpu().cpuMsPerJob()) + a.cpu().perJob(), "");
+      }
+    }
+    for (ThroughputBenchmark.Read r : w.reads()) {
+      String route = "jobs".equals(r.route()) ? "GET /jobs/{id}" : "GET /images/{id}/objects";
+      row(t, fmt("(h) %s, 8 connections, %,d jobs stored: requests/s, p50 / p99", route, r.jobsInDatabase()),
+          fmt("%,.0f/s, %.2f / %.2f ms", r.wrk().perSecond(), r.wrk().p50Ms(), r.wrk().p99Ms()) + errors(r.wrk()),
+          "≥ 5,000/s, p99 ≤ 10 ms");
+    }
+    ThroughputBenchmark.Drain d = w.drain();
+    row(t, "(i) drain, the shipped model, no upload competing: completed jobs/s (of (a))",
+        fmt("%.1f jobs/s (%.2f)", d.jobsPerSecond(), d.jobsPerSecond() / m.bestThroughput()), "≥ 0.80 of (a)");
+    row(t, "(i) … where the cores went while draining", d.cpu().shares() + fmt("; idle %.0f %%",
+        100 * d.cpu().idleShare()), "");
+    row(t, "(i) … CPU per drained job, by process", fmt("%.2f ms: ", d.cpu().cpuMsPerJob()) + d.cpu().perJob(), "");
+    row(t, "(i) … inside the service, by thread group", d.cpu().servicePerJob(), "");
     t.append(String.format(Locale.ROOT, "%nCommand: `just bench` (phases of %d s, soak of %,d images; the service runs "
-        + "with -Xmx512m, one JVM, all roles, default settings; %d s of warm-up load).%n", phases.seconds, phases.soak,
-        phases.warmup));
+        + "with -Xmx512m, one JVM, all roles, default settings; %d s of warm-up load). (g)-(i): load from wrk, "
+        + "phases of %d s; distinct ~20 KB JPEGs; (g) and (h) with the dummy detector, (i) with the shipped model; "
+        + "the admission limits raised for (g)-(i), which measure the accept path and the drain, not refusals; "
+        + "(h) on a database brought to %,d+ jobs by SQL.%n", phases.seconds, phases.soak, phases.warmup, loadSeconds,
+        ThroughputBenchmark.READ_JOBS));
     return t.toString();
+  }
+
+  /** The CPU model and memory, from Linux's /proc. */
+  static String machine() {
+    String cpu = "unknown CPU";
+    String memory = "";
+    try {
+      cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+          .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse(cpu);
+      memory = Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal"))
+          .map(l -> fmt(", %.0f GiB memory", Long.parseLong(l.replaceAll("[^0-9]", "")) / 1048576.0)).findFirst()
+          .orElse("");
+    } catch (Exception e) {
+      // not Linux: the cores and Java say enough
+    }
+    return fmt("%d × %s%s", Runtime.getRuntime().availableProcessors(), cpu, memory);
+  }
+
+  private static String errors(ThroughputBenchmark.WrkRun r) {
+    return r.errors() == 0 ? "" : fmt(" (%d errors)", r.errors());
   }
 
   private static void row(StringBuilder t, String what, String value, String target) {
