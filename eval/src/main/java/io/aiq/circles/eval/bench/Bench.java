@@ -152,6 +152,8 @@ public final class Bench implements Callable<Integer> {
         100 * d.cpu().idleShare()), "");
     row(t, "(i) … CPU per drained job, by process", fmt("%.2f ms: ", d.cpu().cpuMsPerJob()) + d.cpu().perJob(), "");
     row(t, "(i) … inside the service, by thread group", d.cpu().servicePerJob(), "");
+    row(t, "(i) … the share of (a) this machine allows at that CPU per job (every core busy)",
+        fmt("%.2f", Stats.efficiencyCeiling(m.bestThroughput(), d.cpu())), "");
     t.append(String.format(Locale.ROOT, "%nCommand: `just bench` (phases of %d s, soak of %,d images; the service runs "
         + "with -Xmx512m, one JVM, all roles, default settings; %d s of warm-up load). (g)-(i): load from wrk, "
         + "phases of %d s; distinct ~20 KB JPEGs; (g) and (h) with the dummy detector, (i) with the shipped model; "
