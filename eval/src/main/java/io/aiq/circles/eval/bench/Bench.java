@@ -45,6 +45,9 @@ public final class Bench implements Callable<Integer> {
   @Mixin
   CliOptions.Photos photos;
 
+  /** /proc/stat at the start, for the run's steal time (the machine's neighbours). */
+  private CpuShares.Snapshot runStart;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new Bench()).execute(args));
   }
@@ -54,6 +57,7 @@ public final class Bench implements Callable<Integer> {
     if (listening(8080)) {
       System.out.println("note: something answers on 127.0.0.1:8080 (just dev?): it shares the CPU and lowers these figures");
     }
+    runStart = CpuShares.snapshot(ProcessHandle.current().pid());
     System.out.println("== (a) the bare model: decode + letterbox + TensorFlow + decoding, 512 x 384 JPEGs ==");
     ModelBenchmark model = new ModelBenchmark();
     new CommandLine(model).parseArgs("--seconds", "5");
@@ -88,7 +92,10 @@ public final class Bench implements Callable<Integer> {
     StringBuilder t = new StringBuilder();
     t.append(String.format(Locale.ROOT, "### `just bench`, %s: %d cores, Java %s, commit %s%n%n", LocalDate.now(),
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), commit));
-    t.append("Machine: ").append(machine()).append("; the service, Kafka, PostgreSQL and the load generator share it.\n\n");
+    double steal = new CpuShares.Phase(runStart, CpuShares.snapshot(ProcessHandle.current().pid()), 1).stealShare();
+    t.append("Machine: ").append(machine()).append("; the service, Kafka, PostgreSQL and the load generator share it")
+        .append(Double.isNaN(steal) ? "" : fmt("; over the run the hypervisor took %.1f %% of its CPU time for other "
+            + "machines (steal)", 100 * steal)).append(".\n\n");
     t.append("| figure | measured | target |\n|---|---|---|\n");
     row(t, "(a) bare model: best throughput (" + m.bestConfiguration() + ")", fmt("%.1f images/s", m.bestThroughput()),
         "≥ 150 images/s");
@@ -98,7 +105,7 @@ public final class Bench implements Callable<Integer> {
     row(t, "(b) pipeline at saturation", fmt("%.1f completed jobs/s", p.saturationJobsPerSecond()), "");
     row(t, "pipeline efficiency (b)/(a)", fmt("%.2f", efficiency), "≥ 0.80");
     row(t, "where the cores went at saturation (share of all CPU time)", pipeline.cpu.shares()
-        + fmt("; idle %.0f %%", 100 * pipeline.cpu.idleShare()), "");
+        + pipeline.cpu.idleAndSteal(), "");
     row(t, "CPU per completed job at saturation, by process", fmt("%.1f ms: ", pipeline.cpu.cpuMsPerJob())
         + pipeline.cpu.perJob(), "");
     row(t, "… inside the service, by thread group", pipeline.cpu.servicePerJob(), "");
@@ -134,7 +141,7 @@ public final class Bench implements Callable<Integer> {
       }
       if (r.connections() == 32) {
         row(t, "(g) … at 32 connections, where the cores went (share of all CPU time)", a.cpu().shares()
-            + fmt("; idle %.0f %%", 100 * a.cpu().idleShare()), "");
+            + a.cpu().idleAndSteal(), "");
         row(t, "(g) … CPU per accepted upload, by process (the dummy pipeline behind it included)",
             fmt("%.2f ms: ", a.cpu().cpuMsPerJob()) + a.cpu().perJob(), "");
       }
@@ -148,8 +155,7 @@ public final class Bench implements Callable<Integer> {
     ThroughputBenchmark.Drain d = w.drain();
     row(t, "(i) drain, the shipped model, no upload competing: completed jobs/s (of (a))",
         fmt("%.1f jobs/s (%.2f)", d.jobsPerSecond(), d.jobsPerSecond() / m.bestThroughput()), "≥ 0.80 of (a)");
-    row(t, "(i) … where the cores went while draining", d.cpu().shares() + fmt("; idle %.0f %%",
-        100 * d.cpu().idleShare()), "");
+    row(t, "(i) … where the cores went while draining", d.cpu().shares() + d.cpu().idleAndSteal(), "");
     row(t, "(i) … CPU per drained job, by process", fmt("%.2f ms: ", d.cpu().cpuMsPerJob()) + d.cpu().perJob(), "");
     row(t, "(i) … inside the service, by thread group", d.cpu().servicePerJob(), "");
     row(t, "(i) … the share of (a) this machine allows at that CPU per job (every core busy)",

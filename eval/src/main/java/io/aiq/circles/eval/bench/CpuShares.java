@@ -31,7 +31,10 @@ final class CpuShares {
    * @param byGroup ticks used by each process group
    * @param serviceThreads ticks used by each thread group of the service
    */
-  record Snapshot(long nanos, long total, Map<String, Long> byGroup, Map<String, Long> serviceThreads) {
+  record Snapshot(long nanos, long total, Map<String, Long> byGroup, Map<String, Long> serviceThreads, long steal) {
+    Snapshot(long nanos, long total, Map<String, Long> byGroup, Map<String, Long> serviceThreads) {
+      this(nanos, total, byGroup, serviceThreads, 0);
+    }
   }
 
   static Snapshot snapshot(long servicePid) {
@@ -64,7 +67,9 @@ final class CpuShares {
       for (int i = 1; i < cpu.length; i++) {
         total += Long.parseLong(cpu[i]);
       }
-      return new Snapshot(System.nanoTime(), total, groups, threads);
+      // "steal": time the hypervisor gave this machine's virtual cores to someone else
+      long steal = cpu.length > 8 ? Long.parseLong(cpu[8]) : 0;
+      return new Snapshot(System.nanoTime(), total, groups, threads, steal);
     } catch (IOException e) {
       return new Snapshot(System.nanoTime(), 0, Map.of(), Map.of());
     }
@@ -107,10 +112,26 @@ final class CpuShares {
       return totalTicks() <= 0 || jobs <= 0 ? Double.NaN : 1000.0 * cpuSeconds * ticks / totalTicks() / jobs;
     }
 
-    /** Share of all CPU time, idle included, that nothing used. */
+    /** Share of all CPU time, idle included, that nothing used (nor the hypervisor took). */
     double idleShare() {
       long busy = used(from.byGroup(), to.byGroup()).values().stream().mapToLong(Long::longValue).sum();
-      return totalTicks() <= 0 ? Double.NaN : Math.max(0, 1.0 - (double) busy / totalTicks());
+      return totalTicks() <= 0 ? Double.NaN
+          : Math.max(0, 1.0 - (double) (busy + to.steal() - from.steal()) / totalTicks());
+    }
+
+    /**
+     * Share of all CPU time the hypervisor took for other machines: on a shared host, a phase with
+     * steal ran on less than its cores, and its latencies say more about the neighbours than the service.
+     */
+    double stealShare() {
+      return totalTicks() <= 0 ? Double.NaN : Math.max(0, (double) (to.steal() - from.steal()) / totalTicks());
+    }
+
+    /** "; idle N %", and "; stolen by the hypervisor N %" where there was any. */
+    String idleAndSteal() {
+      double steal = stealShare();
+      return String.format(Locale.ROOT, "; idle %.0f %%", 100 * idleShare())
+          + (steal >= 0.005 ? String.format(Locale.ROOT, "; stolen by the hypervisor %.0f %%", 100 * steal) : "");
     }
 
     double cpuMsPerJob() {

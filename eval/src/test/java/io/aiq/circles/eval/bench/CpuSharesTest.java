@@ -40,6 +40,29 @@ class CpuSharesTest {
   }
 
   @Test
+  void time_the_hypervisor_took_is_steal_not_idle() {
+    // one second on every core: the service used half, the hypervisor took a fifth for other machines
+    CpuShares.Snapshot from = new CpuShares.Snapshot(0, 1000, Map.of("service", 10L), Map.of(), 7);
+    CpuShares.Snapshot to = new CpuShares.Snapshot(1_000_000_000L, 1000 + 100L * CORES,
+        Map.of("service", 10 + 50L * CORES), Map.of(), 7 + 20L * CORES);
+
+    CpuShares.Phase phase = new CpuShares.Phase(from, to, 10);
+
+    assertThat(phase.stealShare()).isCloseTo(0.2, within(1e-9));
+    assertThat(phase.idleShare()).isCloseTo(0.3, within(1e-9));
+    assertThat(phase.idleAndSteal()).isEqualTo("; idle 30 %; stolen by the hypervisor 20 %");
+  }
+
+  @Test
+  void a_phase_without_steal_says_only_its_idle_share() {
+    CpuShares.Snapshot from = new CpuShares.Snapshot(0, 1000, Map.of("service", 10L), Map.of());
+    CpuShares.Snapshot to = new CpuShares.Snapshot(1_000_000_000L, 1000 + 100L * CORES,
+        Map.of("service", 10 + 50L * CORES), Map.of());
+
+    assertThat(new CpuShares.Phase(from, to, 10).idleAndSteal()).isEqualTo("; idle 50 %");
+  }
+
+  @Test
   void the_efficiency_ceiling_is_the_model_s_cpu_per_image_over_the_cpu_per_job() {
     CpuShares.Snapshot from = new CpuShares.Snapshot(0, 0, Map.of("service", 0L), Map.of());
     CpuShares.Snapshot to = new CpuShares.Snapshot(1_000_000_000L, 100L * CORES, Map.of("service", 100L * CORES), Map.of());
