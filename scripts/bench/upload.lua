@@ -35,15 +35,5 @@ function request()
   return wrk.format(nil, "/images", nil, jpeg:sub(1, 2) .. segment .. jpeg:sub(3))
 end
 
-local statuses = {}
-function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-
-function done(summary, latency, requests)
-  io.write(string.format("JSON {\"requests\":%d,\"seconds\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,"
-      .. "\"max\":%.3f,\"errors\":%d}\n", summary.requests, summary.duration / 1e6,
-      latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
-      latency.max / 1000, summary.errors.connect + summary.errors.read + summary.errors.write
-      + summary.errors.status + summary.errors.timeout))
-end
+-- done(): the figures as one JSON line, from report.lua beside this script
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "report.lua")
