@@ -104,16 +104,7 @@ public final class ResultsConsumerVerticle extends ConsumerVerticle {
     List<Object> events = new ArrayList<>(records.size());
     for (KafkaConsumerRecord<String, Buffer> record : records) {
       try {
-        String topic = record.topic();
-        if (topic.equals(topics.detectionsCompleted())) {
-          events.add(DetectionsCompleted.fromJson(record.value()));
-        } else if (topic.equals(topics.detectionsFailed())) {
-          events.add(DetectionFailed.fromJson(record.value()));
-        } else if (topic.equals(topics.detectionsStarted())) {
-          events.add(DetectionStarted.fromJson(record.value()));
-        } else {
-          return null;
-        }
+        events.add(event(record));
       } catch (RuntimeException e) {
         return null;
       }
@@ -205,24 +196,12 @@ public final class ResultsConsumerVerticle extends ConsumerVerticle {
 
   private Future<Outcome> apply(KafkaConsumerRecord<String, Buffer> record) {
     try {
-      String topic = record.topic();
-      Future<Outcome> outcome;
-      String label;
-      if (topic.equals(topics.detectionsCompleted())) {
-        outcome = repository.completed(DetectionsCompleted.fromJson(record.value()));
-        label = "succeeded";
-      } else if (topic.equals(topics.detectionsFailed())) {
-        outcome = repository.failed(DetectionFailed.fromJson(record.value()));
-        label = "failed";
-      } else if (topic.equals(topics.detectionsStarted())) {
-        outcome = repository.started(DetectionStarted.fromJson(record.value()));
-        label = "processing";
-      } else {
-        return Future.failedFuture(new InvalidEventException("no handler for topic " + topic));
-      }
+      Object event = event(record);
+      Future<Outcome> outcome = event instanceof DetectionsCompleted c ? repository.completed(c)
+          : event instanceof DetectionFailed f ? repository.failed(f) : repository.started((DetectionStarted) event);
       return outcome.onSuccess(o -> {
         if (o == Outcome.APPLIED) {
-          registry.counter("aiq_jobs_transitions_total", "status", label).increment();
+          registry.counter("aiq_jobs_transitions_total", "status", label(record.topic())).increment();
         }
       });
     } catch (InvalidEventException e) {
@@ -231,6 +210,21 @@ public final class ResultsConsumerVerticle extends ConsumerVerticle {
       // e.g. a job id that is not a UUID
       return Future.failedFuture(new InvalidEventException(e.getMessage(), e));
     }
+  }
+
+  /** The record's event, by its topic: the one place a topic names its event type. */
+  private Object event(KafkaConsumerRecord<String, Buffer> record) {
+    String topic = record.topic();
+    if (topic.equals(topics.detectionsCompleted())) {
+      return DetectionsCompleted.fromJson(record.value());
+    }
+    if (topic.equals(topics.detectionsFailed())) {
+      return DetectionFailed.fromJson(record.value());
+    }
+    if (topic.equals(topics.detectionsStarted())) {
+      return DetectionStarted.fromJson(record.value());
+    }
+    throw new InvalidEventException("no handler for topic " + topic);
   }
 
   /** Errors no retry can mend: the event itself, or a constraint or data error of the database. */
