@@ -11,6 +11,7 @@ import io.aiq.circles.contracts.messages.SubmitImage;
 import io.aiq.circles.messaging.TopicAdmin;
 import io.aiq.circles.persistence.Database;
 import io.aiq.circles.persistence.ImageStore;
+import io.aiq.circles.testing.TopicProbe;
 import io.aiq.circles.testing.KafkaFixture;
 import io.aiq.circles.testing.PostgresFixture;
 import io.aiq.circles.testing.TestEnv;
@@ -201,30 +202,9 @@ final class IngestTestbed implements AutoCloseable {
    * already here: an event missing now was never published.
    */
   static List<ConsumerRecord<String, String>> recordsNow(String topic) {
-    Properties p = KafkaFixture.clientProperties();
-    p.put("enable.auto.commit", "false");
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
-        new StringDeserializer())) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-          .map(i -> new TopicPartition(topic, i.partition())).toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(partitions, Duration.ofSeconds(10)));
-      List<ConsumerRecord<String, String>> out = new ArrayList<>();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("could not read " + topic + " to its end offsets " + end);
-        }
-        consumer.poll(Duration.ofMillis(200)).forEach(r -> {
-          if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
-            out.add(r);
-          }
-        });
-      }
-      return out;
-    }
+    return TopicProbe.recordsNow(topic, Duration.ofSeconds(15));
   }
+
 
   /** The records on the topic now whose value names this job. */
   static List<ConsumerRecord<String, String>> recordsOfJob(String topic, Object jobId) {

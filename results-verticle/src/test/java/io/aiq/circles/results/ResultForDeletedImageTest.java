@@ -118,28 +118,6 @@ class ResultForDeletedImageTest {
 
   /** Every record on the topic now, from the start to this moment's end offsets. */
   private static List<ConsumerRecord<String, String>> recordsNow(String topic) {
-    Properties p = KafkaFixture.clientProperties();
-    p.put("enable.auto.commit", "false");
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
-        new StringDeserializer())) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-          .map(i -> new TopicPartition(topic, i.partition())).toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(partitions, Duration.ofSeconds(10)));
-      List<ConsumerRecord<String, String>> out = new ArrayList<>();
-      long deadline = System.nanoTime() + WITHIN.toNanos();
-      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("could not read " + topic + " to its end offsets " + end);
-        }
-        consumer.poll(Duration.ofMillis(200)).forEach(r -> {
-          if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
-            out.add(r);
-          }
-        });
-      }
-      return out;
-    }
+    return TopicProbe.recordsNow(topic, WITHIN);
   }
 }

@@ -8,6 +8,7 @@ import io.aiq.circles.contracts.Detection;
 import io.aiq.circles.contracts.events.DetectionFailed;
 import io.aiq.circles.contracts.events.DetectionsCompleted;
 import io.aiq.circles.messaging.CloudEventHeaders;
+import io.aiq.circles.testing.TopicProbe;
 import io.aiq.circles.testing.KafkaFixture;
 import java.time.Duration;
 import java.time.Instant;
@@ -127,29 +128,6 @@ class ResultsBatchTest {
    * batch: its dead letters were acknowledged before that commit.
    */
   private List<ConsumerRecord<String, String>> deadLetters() {
-    String topic = bed.topics.deadLetter();
-    Properties p = KafkaFixture.clientProperties();
-    p.put("enable.auto.commit", "false");
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
-        new StringDeserializer())) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-          .map(i -> new TopicPartition(topic, i.partition())).toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(partitions, Duration.ofSeconds(10)));
-      List<ConsumerRecord<String, String>> out = new ArrayList<>();
-      long deadline = System.nanoTime() + WITHIN.toNanos();
-      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("could not read " + topic + " to its end offsets " + end);
-        }
-        consumer.poll(Duration.ofMillis(200)).forEach(r -> {
-          if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
-            out.add(r);
-          }
-        });
-      }
-      return out;
-    }
+    return TopicProbe.recordsNow(bed.topics.deadLetter(), WITHIN);
   }
 }

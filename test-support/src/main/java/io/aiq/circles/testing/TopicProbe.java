@@ -3,7 +3,9 @@ package io.aiq.circles.testing;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Future;
@@ -24,6 +26,36 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class TopicProbe {
   private TopicProbe() {
+  }
+
+  /**
+   * Every record on the topic now, read from the start to the end offsets of this moment: what was
+   * acknowledged before the call is all there, so an event missing from it was never published.
+   */
+  public static List<ConsumerRecord<String, String>> recordsNow(String topic, Duration timeout) {
+    Properties p = KafkaFixture.clientProperties();
+    p.put("enable.auto.commit", "false");
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(),
+        new StringDeserializer())) {
+      List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+          .map(i -> new TopicPartition(topic, i.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(partitions, Duration.ofSeconds(10)));
+      List<ConsumerRecord<String, String>> out = new ArrayList<>();
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("could not read " + topic + " to its end offsets " + end);
+        }
+        consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+          if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) {
+            out.add(r);
+          }
+        });
+      }
+      return out;
+    }
   }
 
   public static RecordMetadata send(String topic, String key, String value) {
