@@ -93,13 +93,18 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--select-cv", paramLabel = "CV_DIR",
       description = "choose the served post-processing from a cross-validation's fold models (just train --cv K --out "
           + "CV_DIR): each fold model scores its held-out images as served, at the threshold best on the other folds; "
-          + "prints every --suppress setting's mean ± sd, writes CV_DIR/selection.json for just train --all --selection")
+          + "prints every --suppress and --refine setting's mean ± sd, writes CV_DIR/selection.json for just train --all --selection")
   Path selectCv;
 
   @Option(names = "--suppress", split = ",", paramLabel = "SETTING",
       description = "--select-cv: overlap suppression settings to try: none, iou:L, smaller:L (default: none, iou:0.3, "
           + "iou:0.5, iou:0.7, smaller:0.6, smaller:0.8)")
   List<String> suppress;
+
+  @Option(names = "--refine", split = ",", paramLabel = "SETTING",
+      description = "--select-cv: edge refinements to try, with the chosen suppression: none, edges:B or edges:B:G "
+          + "(outline band B and growth G as fractions of the radius; default: none and ten bands and growths)")
+  List<String> refine;
 
   @Option(names = "--threads", defaultValue = "0", description = "--select-cv: TensorFlow threads, 0 = all cores (default: ${DEFAULT-VALUE})")
   int threads;
@@ -127,7 +132,8 @@ public final class EvalCommand implements Callable<Integer> {
     }
     if (selectCv != null) {
       io.aiq.circles.eval.train.CvSelection.run(selectCv, CocoDataset.load(dataset.path, java.util.Set.of()),
-          suppress == null ? io.aiq.circles.eval.train.CvSelection.DEFAULT_SETTINGS : suppress, threads);
+          suppress == null ? io.aiq.circles.eval.train.CvSelection.DEFAULT_SETTINGS : suppress,
+          refine == null ? io.aiq.circles.eval.train.CvSelection.DEFAULT_REFINEMENTS : refine, threads);
       return 0;
     }
     long t0 = System.nanoTime();

@@ -119,6 +119,7 @@ public final class TrainCommand implements Callable<Integer> {
         return 2;
       }
       io.aiq.circles.inference.tf.OverlapSuppression.parse(chosen.getString("suppressOverlaps"));
+      io.aiq.circles.inference.tf.EdgeRefinement.parse(chosen.getString("refineEdges", "none"));
     }
     CocoDataset data = CocoDataset.load(dataset.path, Set.of());
     List<CocoDataset.Image> images = limit > 0 ? data.images().subList(0, Math.min(limit, data.images().size())) : data.images();
@@ -273,6 +274,7 @@ public final class TrainCommand implements Callable<Integer> {
         JsonObject chosen = new JsonObject(Files.readString(selection)).getJsonObject("chosen");
         card.put("scoreThreshold", chosen.getDouble("scoreThreshold"))
             .put("suppressOverlaps", chosen.getString("suppressOverlaps"))
+            .put("refineEdges", chosen.getString("refineEdges", "none"))
             .put("crossValidation", chosen.copy().put("selection", selection.toString()));
       }
       if (!validation.isEmpty()) {

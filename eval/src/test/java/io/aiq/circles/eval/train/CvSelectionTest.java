@@ -1,14 +1,22 @@
 package io.aiq.circles.eval.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.aiq.circles.contracts.BoundingBox;
 import io.aiq.circles.eval.Prediction;
+import io.aiq.circles.inference.tf.EdgeRefinement;
 import io.aiq.circles.inference.tf.OverlapSuppression;
 import io.vertx.core.json.JsonObject;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.geom.Ellipse2D;
+import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -77,5 +85,92 @@ class CvSelectionTest {
     JsonObject none = selection.getJsonArray("settings").getJsonObject(0);
     assertThat(none.getJsonObject("pooledThreshold").getDouble("score")).isGreaterThan(0.7);
     assertThat(CvSelection.table(selection)).contains("iou:0.5", "<- chosen", "±");
+  }
+
+  /** A 200 × 200 photo of one bright disc of radius r at (100, 100) on a dark, lightly noisy ground. */
+  private static EdgeRefinement.Luminance disc(double r, long seed) {
+    BufferedImage img = new BufferedImage(200, 200, BufferedImage.TYPE_3BYTE_BGR);
+    Random random = new Random(seed);
+    for (int y = 0; y < 200; y++) {
+      for (int x = 0; x < 200; x++) {
+        int v = 60 + random.nextInt(10);
+        img.setRGB(x, y, new Color(v, v, v).getRGB());
+      }
+    }
+    Graphics2D g = img.createGraphics();
+    g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+    g.setColor(new Color(210, 180, 100));
+    g.fill(new Ellipse2D.Double(100 - r, 100 - r, 2 * r, 2 * r));
+    g.dispose();
+    return EdgeRefinement.Luminance.of(img);
+  }
+
+  private static BoundingBox square(double r) {
+    return new BoundingBox(100 - r, 100 - r, 100 + r, 100 + r);
+  }
+
+  /**
+   * A fold of three photos of a disc of radius 40. {@code loose}: the true box is the disc's, the
+   * model's box 8 % too large (IoU 0.85), which the outline corrects. Otherwise the true box is 12 %
+   * larger than the disc and the model got it exactly: fitting to the outline would spoil it.
+   */
+  private static CvSelection.FoldPredictions discs(int k, boolean loose) {
+    List<List<Prediction>> predictions = new ArrayList<>();
+    List<List<BoundingBox>> truth = new ArrayList<>();
+    List<EdgeRefinement.Luminance> images = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      BoundingBox actual = square(loose ? 40 : 40 * 1.12);
+      predictions.add(List.of(at(loose ? square(40 * 1.08) : actual, 0.9)));
+      truth.add(List.of(actual));
+      images.add(disc(40, 10L * k + i));
+    }
+    return new CvSelection.FoldPredictions(k, predictions, truth, images);
+  }
+
+  private static double f1At09(JsonObject summary, int fold) {
+    return summary.getJsonArray("perFold").getJsonObject(fold).getDouble("f1@0.9");
+  }
+
+  @Test
+  void an_edge_refinement_that_tightens_every_folds_boxes_is_chosen_and_estimated_with() {
+    List<CvSelection.FoldPredictions> folds = List.of(discs(0, true), discs(1, true), discs(2, true));
+
+    JsonObject selection = CvSelection.select(folds, List.of(OverlapSuppression.NONE),
+        List.of(EdgeRefinement.NONE, EdgeRefinement.parse("edges:0.15")));
+
+    JsonObject chosen = selection.getJsonObject("chosen");
+    assertThat(chosen.getString("refineEdges")).isEqualTo("edges:0.15");
+    assertThat(chosen.getJsonObject("estimate").getJsonObject("f1@0.9").getDouble("mean")).isCloseTo(1.0, within(1e-9));
+    assertThat(chosen.getJsonArray("perFold").getJsonObject(1).getString("refineEdges")).isEqualTo("edges:0.15");
+    JsonObject unrefined = selection.getJsonArray("refinements").getJsonObject(0);
+    assertThat(unrefined.getString("refineEdges")).isEqualTo("none");
+    assertThat(unrefined.getJsonObject("metrics").getJsonObject("f1@0.9").getDouble("mean")).isZero();
+    assertThat(CvSelection.table(selection)).contains("edges:0.15", "<- shipped", "nested");
+  }
+
+  @Test
+  void a_fold_is_refined_as_the_other_folds_chose_not_as_would_suit_it() {
+    // refining helps fold 0 alone and spoils folds 1 and 2: chosen on the others, fold 0 is not refined
+    List<CvSelection.FoldPredictions> folds = List.of(discs(0, true), discs(1, false), discs(2, false));
+
+    JsonObject selection = CvSelection.select(folds, List.of(OverlapSuppression.NONE),
+        List.of(EdgeRefinement.NONE, EdgeRefinement.parse("edges:0.15")));
+
+    JsonObject edges = selection.getJsonArray("refinements").getJsonObject(1);
+    assertThat(f1At09(edges, 0)).as("refined, fold 0 would score").isCloseTo(1.0, within(1e-9));
+    assertThat(f1At09(edges, 1)).as("refined, fold 1 would score").isZero();
+    JsonObject chosen = selection.getJsonObject("chosen");
+    assertThat(chosen.getJsonArray("perFold").getJsonObject(0).getString("refineEdges")).isEqualTo("none");
+    assertThat(f1At09(chosen, 0)).isZero();
+    assertThat(chosen.getString("refineEdges")).as("spoils more than it mends over all folds").isEqualTo("none");
+  }
+
+  @Test
+  void refining_needs_the_images_the_boxes_were_found_on() {
+    CvSelection.FoldPredictions noImages = fold(0, 2, 0.9, 0.3);
+
+    assertThatThrownBy(() -> CvSelection.refine(noImages, EdgeRefinement.parse("edges:0.1")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no images");
+    assertThat(CvSelection.refine(noImages, EdgeRefinement.NONE)).isSameAs(noImages);
   }
 }

@@ -112,13 +112,16 @@ class TrainAndServeTest {
     JsonObject split = new JsonObject(Files.readString(cv.resolve("cv.json")));
     assertThat(split.getJsonArray("heldOut").getJsonArray(1).getList()).hasSize(2);
 
-    JsonObject selection = CvSelection.run(cv, CocoDataset.load(COINS_DEV, Set.of()), List.of("none", "iou:0.5"), 2);
+    JsonObject selection = CvSelection.run(cv, CocoDataset.load(COINS_DEV, Set.of()), List.of("none", "iou:0.5"),
+        List.of("none", "edges:0.1:0.02"), 2);
 
     assertThat(new JsonObject(Files.readString(cv.resolve("selection.json")))).isEqualTo(selection);
     JsonObject chosen = selection.getJsonObject("chosen");
     assertThat(chosen.getString("suppressOverlaps")).isIn("none", "iou:0.5");
     assertThat(chosen.getInteger("images")).isEqualTo(6);
     assertThat(selection.getJsonArray("settings").getJsonObject(0).getJsonArray("perFold")).hasSize(3);
+    assertThat(chosen.getString("refineEdges")).isIn("none", "edges:0.1:0.02");
+    assertThat(selection.getJsonArray("refinements")).hasSize(2);
 
     Path shipped = dir.resolve("shipped");
     assertThat(new CommandLine(new TrainCommand()).execute("--dataset", COINS_DEV.toString(), "--out", shipped.toString(),
@@ -135,7 +138,11 @@ class TrainAndServeTest {
     try (TfDetector detector = new TfDetector(shipped, 2, null)) {
       assertThat(detector.scoreThreshold()).isEqualTo(chosen.getDouble("scoreThreshold"));
       assertThat(detector.overlapSuppression()).hasToString(chosen.getString("suppressOverlaps"));
+      assertThat(detector.edgeRefinement()).hasToString(chosen.getString("refineEdges"));
     }
+    Files.writeString(shipped.resolve("model.json"), card.copy().put("refineEdges", "edges:0.9").encode());
+    assertThatThrownBy(() -> new TfDetector(shipped, 2, null)).isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("refineEdges");
     Files.writeString(shipped.resolve("model.json"), card.copy().put("suppressOverlaps", "iou:2").encode());
     assertThatThrownBy(() -> new TfDetector(shipped, 2, null)).isInstanceOf(java.io.IOException.class)
         .hasMessageContaining("suppressOverlaps");

@@ -29,7 +29,8 @@ import org.tensorflow.types.TFloat32;
  * centre heatmap with non-maxima zeroed, {@code [n, size/stride, size/stride, 1]}), {@code sizes}
  * (box width and height in input pixels) and {@code offsets} (the centre within its cell), both
  * {@code [n, size/stride, size/stride, 2]}. {@code model.json} beside it names the model and its
- * input size, stride, score threshold and overlap suppression ({@link OverlapSuppression}). Every tensor and result is closed after each batch, so
+ * input size, stride, score threshold, overlap suppression ({@link OverlapSuppression}) and edge
+ * refinement ({@link EdgeRefinement}). Every tensor and result is closed after each batch, so
  * native memory stays flat.
  */
 public final class TfDetector implements Detector {
@@ -45,6 +46,7 @@ public final class TfDetector implements Detector {
   private final int stride;
   private final double threshold;
   private final OverlapSuppression suppression;
+  private final EdgeRefinement refinement;
 
   /**
    * @param threads TensorFlow's intra-op threads, 0 for its default (all cores)
@@ -59,6 +61,15 @@ public final class TfDetector implements Detector {
    *     in model.json, none if it says nothing)
    */
   public TfDetector(Path modelDir, int threads, Double scoreThreshold, OverlapSuppression suppression) throws IOException {
+    this(modelDir, threads, scoreThreshold, suppression, null);
+  }
+
+  /**
+   * @param refinement how boxes are fitted to the objects' outlines; null for the model's own
+   *     ({@code refineEdges} in model.json, none if it says nothing)
+   */
+  public TfDetector(Path modelDir, int threads, Double scoreThreshold, OverlapSuppression suppression,
+                    EdgeRefinement refinement) throws IOException {
     Path card = modelDir.resolve("model.json");
     if (!Files.isRegularFile(card)) {
       throw new IOException("no model at " + modelDir.toAbsolutePath() + " (a SavedModel folder with model.json is expected;"
@@ -75,6 +86,11 @@ public final class TfDetector implements Detector {
     } catch (IllegalArgumentException e) {
       throw new IOException(card + ": suppressOverlaps: " + e.getMessage(), e);
     }
+    try {
+      this.refinement = refinement != null ? refinement : EdgeRefinement.parse(meta.getString("refineEdges", "none"));
+    } catch (IllegalArgumentException | ClassCastException e) {
+      throw new IOException(card + ": refineEdges: " + e.getMessage(), e);
+    }
     ConfigProto.Builder config = ConfigProto.newBuilder().setInterOpParallelismThreads(1);
     if (threads > 0) {
       config.setIntraOpParallelismThreads(threads);
@@ -85,9 +101,9 @@ public final class TfDetector implements Detector {
     this.function = bundle.function(Signature.DEFAULT_KEY);
     this.jpegs = new TfJpegDecoder();
     String oneDnn = System.getenv("TF_ENABLE_ONEDNN_OPTS");
-    LOG.info("loaded model {} version {} from {} in {} ms (score threshold {}, overlaps suppressed: {}); "
+    LOG.info("loaded model {} version {} from {} in {} ms (score threshold {}, overlaps suppressed: {}, edges refined: {}); "
         + "TF_ENABLE_ONEDNN_OPTS={}{}", name, version, modelDir, (System.nanoTime() - t0) / 1_000_000, threshold,
-        this.suppression, oneDnn,
+        this.suppression, this.refinement, oneDnn,
         "1".equals(oneDnn) ? "" : " (set it to 1 for about 1.5x faster inference on x86 CPUs; see docs/benchmarks.md)");
   }
 
@@ -112,6 +128,10 @@ public final class TfDetector implements Detector {
 
   public OverlapSuppression overlapSuppression() {
     return suppression;
+  }
+
+  public EdgeRefinement edgeRefinement() {
+    return refinement;
   }
 
   /** JPEGs through TensorFlow's decoder (twice as fast as ImageIO); other formats, and JPEGs it refuses, through ImageIO. */
@@ -155,9 +175,14 @@ public final class TfDetector implements Detector {
     for (int i = 0; i < n; i++) {
       Letterbox lb = boxes.get(i);
       List<Detection> found = new ArrayList<>();
+      EdgeRefinement.Luminance luminance = null;
       for (CenterDecoder.Candidate c : CenterDecoder.decode(peaks, i * grid * grid, sizes, offsets, i * grid * grid * 2,
           grid, stride, threshold, suppression, MAX_DETECTIONS)) {
         BoundingBox b = lb.toSource(c.x0(), c.y0(), c.x1(), c.y1());
+        if (refinement.enabled()) {
+          luminance = luminance != null ? luminance : EdgeRefinement.Luminance.of(images.get(i));
+          b = refinement.refine(luminance, b, lb.sourceWidth(), lb.sourceHeight());
+        }
         if (b.width() >= 1 && b.height() >= 1) {
           found.add(new Detection(b, Math.min(1.0, Math.max(0.0, c.score()))));
         }
