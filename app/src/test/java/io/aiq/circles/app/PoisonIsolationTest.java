@@ -131,6 +131,62 @@ class PoisonIsolationTest {
     }
   }
 
+  @Test
+  void an_image_that_takes_the_inference_process_down_every_time_ends_failed_and_its_batchmates_succeed()
+      throws Exception {
+    List<String> jobs = queueImages(4, 600);
+    java.util.concurrent.atomic.AtomicReference<InferenceVerticle> running = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicInteger crashes = new java.util.concurrent.atomic.AtomicInteger();
+    // as a native fault in the model would: the process is gone before anything of the batch is committed
+    Detector crashesOnOneWidth = new Dummy() {
+      @Override
+      public List<List<Detection>> detect(List<BufferedImage> images) throws Exception {
+        if (images.stream().anyMatch(img -> img.getWidth() == 92)) {
+          crashes.incrementAndGet();
+          running.get().abort().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+          throw new IllegalStateException("the process is gone");
+        }
+        return super.detect(images);
+      }
+    };
+    int attempts = sys.app.config().kafka().maxRecordAttempts();
+
+    // each "restart" deploys a fresh inference consumer in the same group, as Kubernetes would restart the pod
+    for (int restarts = 0; restarts <= attempts + 2 && !finished(jobs.get(2)); restarts++) {
+      int before = crashes.get();
+      InferenceVerticle inference = new InferenceVerticle(sys.app.config(), crashesOnOneWidth, sys.registry);
+      running.set(inference);
+      String id = sys.vertx.deployVerticle(inference).await(30, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (crashes.get() == before && !finished(jobs.get(2)) && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      if (!finished(jobs.get(2))) {
+        sys.vertx.undeploy(id).await(30, TimeUnit.SECONDS);
+      }
+    }
+
+    for (int i = 0; i < jobs.size(); i++) {
+      JsonObject done = sys.api.awaitJob(jobs.get(i), Duration.ofSeconds(30));
+      if (i == 2) {
+        assertThat(done.getString("status")).isEqualTo("failed");
+        assertThat(done.getJsonObject("error").getString("code")).isEqualTo("processing_failed");
+      } else {
+        assertThat(done.getString("status")).as(done.encode()).isEqualTo("succeeded");
+      }
+    }
+    assertThat(crashes.get()).as("the batch once, then the image alone once per attempt").isEqualTo(1 + attempts);
+    assertThat(TopicProbe.await(sys.app.config().kafka().topics().deadLetter(), 1,
+        r -> "processing_failed".equals(TopicProbe.header(r, CloudEventHeaders.DLQ_REASON)), Duration.ofSeconds(30)))
+        .hasSize(1);
+    assertFreshUploadSucceeds();
+  }
+
+  private boolean finished(String job) {
+    String status = sys.api.get("/jobs/" + job).bodyAsJsonObject().getString("status");
+    return "failed".equals(status) || "succeeded".equals(status);
+  }
+
   /** The dummy detector, open for a test to override one step. */
   static class Dummy implements Detector {
     private final DummyDetector delegate = new DummyDetector();

@@ -78,7 +78,9 @@ public final class InferenceVerticle extends ConsumerVerticle {
 
   @Override
   protected ConsumerLoop configure(ConsumerLoop loop) {
-    return loop.withBatchWindow(config.inference().batchSize(), Duration.ofMillis(config.inference().batchWaitMs()));
+    // the model runs native code: an image that brings the process down must not do so forever
+    return loop.withBatchWindow(config.inference().batchSize(), Duration.ofMillis(config.inference().batchWaitMs()))
+        .withCrashGuard();
   }
 
   @Override

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +38,15 @@ import org.slf4j.LoggerFactory;
  * counted: the loop backs off, up to the back-off's cap, until the dependency is back, while
  * readiness reports it.
  *
+ * <p>A record can also fail by taking the process down with it (a native fault in a model, the
+ * memory limit): then nothing is counted after the failure. With {@link #withCrashGuard} the loop
+ * marks each batch in the committed offset before handling it ({@code aiq-attempts=N;inflight-to=E}
+ * on its first record's offset, E the offset after its last): a loop that finds such a mark at the
+ * offset it resumes from knows that a batch starting there never finished, and handles that range
+ * one record at a time, counting each record's attempt when it starts. A record that keeps taking
+ * the process down is then given up like any other, without being handled again, and the records
+ * that shared its batch are handled normally, one by one.
+ *
  * <p>Polling again only after the batch is finished is also the back-pressure: a slow detector or
  * database slows the loop, not memory.
  */
@@ -45,6 +55,44 @@ public final class ConsumerLoop {
 
   /** Metadata prefix of a committed offset whose record has failed that many times. */
   static final String ATTEMPTS_METADATA = "aiq-attempts=";
+  /** Metadata part of a batch being handled: the offset after its last record on that partition. */
+  static final String INFLIGHT_METADATA = ";inflight-to=";
+
+  /**
+   * What a committed offset's metadata says about its record: the attempts counted so far and, for a
+   * batch that was being handled when it was written, where that batch ended (0: none).
+   */
+  record Mark(int attempts, long inflightTo) {
+    static final Mark NONE = new Mark(0, 0);
+
+    static Mark parse(String metadata) {
+      if (metadata == null || !metadata.startsWith(ATTEMPTS_METADATA)) {
+        return NONE;
+      }
+      int split = metadata.indexOf(INFLIGHT_METADATA);
+      long to = 0;
+      if (split >= 0) {
+        try {
+          to = Long.parseLong(metadata.substring(split + INFLIGHT_METADATA.length()).trim());
+        } catch (NumberFormatException e) {
+          to = 0;
+        }
+      }
+      return new Mark(parseAttempts(split < 0 ? metadata : metadata.substring(0, split)), Math.max(0, to));
+    }
+
+    String format() {
+      return attempts == 0 && inflightTo == 0 ? "" : ATTEMPTS_METADATA + attempts
+          + (inflightTo > 0 ? INFLIGHT_METADATA + inflightTo : "");
+    }
+  }
+
+  /** The failure a record is given up with after it took the process down {@code attempts} times. */
+  public static final class ProcessLost extends RuntimeException {
+    ProcessLost(int attempts) {
+      super("the process stopped while handling this record " + attempts + " times (crashed or was killed)");
+    }
+  }
 
   /** Handles a batch in record order. */
   @FunctionalInterface
@@ -99,6 +147,12 @@ public final class ConsumerLoop {
   private volatile boolean running;
   private int windowRecords;
   private long windowMillis;
+  private boolean crashGuard;
+  /** This batch's marks on partitions it did not finish: restored without the in-flight part. */
+  private final Map<TopicPartition, OffsetAndMetadata> marked = new HashMap<>();
+  /** In a range left by a crash: where the range ends; the one record in hand was counted already. */
+  private long crashedRangeEnd;
+  private boolean countedAtStart;
 
   public ConsumerLoop(Vertx vertx, KafkaConsumer<String, Buffer> consumer, Collection<String> topics,
                       Duration pollTimeout, BatchHandler handler, Backoff backoff, RetryPolicy policy,
@@ -123,6 +177,17 @@ public final class ConsumerLoop {
   public ConsumerLoop withBatchWindow(int maxRecords, Duration maxWait) {
     this.windowRecords = maxRecords;
     this.windowMillis = maxWait.toMillis();
+    return this;
+  }
+
+  /**
+   * Marks every batch in the committed offset before handling it, so that a batch the process did
+   * not survive is redone one record at a time and a record that keeps killing the process is
+   * given up (see the class comment). It costs a commit and an offset lookup per batch: for
+   * handlers that run native code, not for ones that only parse and write.
+   */
+  public ConsumerLoop withCrashGuard() {
+    this.crashGuard = true;
     return this;
   }
 
@@ -227,9 +292,83 @@ public final class ConsumerLoop {
 
   /** @return the delay before the next poll */
   private Future<Long> process(List<KafkaConsumerRecord<String, Buffer>> records) {
+    marked.clear();
+    crashedRangeEnd = 0;
+    countedAtStart = false;
     if (records.isEmpty()) {
       return Future.succeededFuture(0L);
     }
+    if (!crashGuard) {
+      return handle(records);
+    }
+    Map<TopicPartition, Long> first = new LinkedHashMap<>();
+    Map<TopicPartition, Long> end = new HashMap<>();
+    for (KafkaConsumerRecord<String, Buffer> r : records) {
+      TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+      first.putIfAbsent(tp, r.offset());
+      end.put(tp, r.offset() + 1);
+    }
+    Map<TopicPartition, Mark> marks = new HashMap<>();
+    List<Future<Void>> lookups = new ArrayList<>();
+    first.forEach((tp, offset) -> lookups.add(consumer.committed(tp).map(c -> {
+      marks.put(tp, c != null && c.getOffset() == offset ? Mark.parse(c.getMetadata()) : Mark.NONE);
+      return null;
+    })));
+    return Future.all(lookups).compose(v -> {
+      for (Map.Entry<TopicPartition, Long> e : first.entrySet()) {
+        Mark mark = marks.get(e.getKey());
+        if (mark.inflightTo() > e.getValue()) {
+          return afterCrash(records, e.getKey(), mark, first);
+        }
+      }
+      Map<TopicPartition, OffsetAndMetadata> marking = new HashMap<>();
+      first.forEach((tp, offset) -> {
+        int attempts = marks.get(tp).attempts();
+        marking.put(tp, new OffsetAndMetadata(offset, new Mark(attempts, end.get(tp)).format()));
+        marked.put(tp, new OffsetAndMetadata(offset, new Mark(attempts, 0).format()));
+      });
+      return consumer.commit(marking).compose(committed -> handle(records));
+    }).recover(e -> {
+      // without the mark the batch is not handled: it comes again from where it started
+      LOG.warn("{}: could not mark the batch before handling it, retrying: {}", name, e.toString());
+      marked.clear();
+      List<Future<Void>> seeks = new ArrayList<>();
+      first.forEach((tp, offset) -> seeks.add(consumer.seek(tp, offset).recover(x -> Future.succeededFuture())));
+      return Future.join(seeks).map(x -> backoff.next());
+    });
+  }
+
+  /**
+   * The batch at {@code tp} starts where one that never finished started: its first record is
+   * handled alone (the rest of the poll comes again), its attempt counted before it starts, or given
+   * up unhandled when its attempts are spent.
+   */
+  private Future<Long> afterCrash(List<KafkaConsumerRecord<String, Buffer>> records, TopicPartition tp, Mark mark,
+                                  Map<TopicPartition, Long> first) {
+    KafkaConsumerRecord<String, Buffer> record = records.stream()
+        .filter(r -> r.topic().equals(tp.getTopic()) && r.partition() == tp.getPartition()).findFirst().orElseThrow();
+    List<Future<Void>> seeks = new ArrayList<>();
+    first.forEach((p, offset) -> seeks.add(consumer.seek(p, p.equals(tp) ? offset + 1 : offset)));
+    crashedRangeEnd = mark.inflightTo();
+    List<KafkaConsumerRecord<String, Buffer>> alone = List.of(record);
+    String where = record.topic() + "-" + record.partition() + "@" + record.offset();
+    return Future.all(seeks).compose(v -> {
+      if (mark.attempts() >= policy.maxAttempts()) {
+        LOG.warn("{}: giving up {}: the process stopped while handling it {} times", name, where, mark.attempts());
+        return giveUpThenGoOn(alone, 0, new ProcessLost(mark.attempts()), mark.attempts(), mark.attempts());
+      }
+      int attempts = mark.attempts() + 1;
+      LOG.warn("{}: {} was in a batch the process did not finish: handling it alone (attempt {} of {})", name, where,
+          attempts, policy.maxAttempts());
+      countedAtStart = true;
+      // what the offset says again if the record is neither done nor failed (an outage): uncounted
+      marked.put(tp, new OffsetAndMetadata(record.offset(), mark.format()));
+      return consumer.commit(Map.of(tp, new OffsetAndMetadata(record.offset(), new Mark(attempts, crashedRangeEnd).format())))
+          .compose(c -> handle(alone));
+    });
+  }
+
+  private Future<Long> handle(List<KafkaConsumerRecord<String, Buffer>> records) {
     // one process span per record, ended with the batch (a no-op without tracing)
     EventTracing.Processing spans = EventTracing.of(vertx).process(records, name);
     Future<Handled> handled;
@@ -265,29 +404,44 @@ public final class ConsumerLoop {
       return commitAndRewind(records, failed, null, true);
     }
     TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-    return attemptsSoFar(tp, record.offset()).compose(before -> {
+    return attemptsSoFar(tp, record.offset()).compose(soFar -> {
+      // a record handled alone after a crash had its attempt counted when it started
+      int before = countedAtStart && failed == 0 ? Math.max(0, soFar - 1) : soFar;
       int attempts = before + 1;
       if (attempts < policy.maxAttempts()) {
         LOG.warn("{}: {} failed (attempt {} of {}): {}", name, where, attempts, policy.maxAttempts(), cause.toString());
-        return commitAndRewind(records, failed, new OffsetAndMetadata(record.offset(), ATTEMPTS_METADATA + attempts), true);
+        return commitAndRewind(records, failed, new OffsetAndMetadata(record.offset(), countMark(attempts)), true);
       }
       LOG.warn("{}: giving up {} after {} attempts: {}", name, where, attempts, cause.toString());
-      Future<?> given;
-      try {
-        given = giveUp.giveUp(record, cause, attempts);
-      } catch (RuntimeException e) {
-        given = Future.failedFuture(e);
-      }
-      return given.transform(ar -> {
-        if (ar.succeeded()) {
-          // the rest of the batch comes again at once: it did not fail
-          return commitAndRewind(records, failed + 1, null, false);
-        }
-        // dead-lettering needs the broker: wait for it as for any outage, the count stays where it is
-        LOG.warn("{}: could not give up {} yet: {}", name, where, ar.cause().toString());
-        return commitAndRewind(records, failed, new OffsetAndMetadata(record.offset(), ATTEMPTS_METADATA + before), true);
-      });
+      return giveUpThenGoOn(records, failed, cause, attempts, before);
     });
+  }
+
+  /** Hands the record at {@code failed} to the {@link GiveUp}; then the rest of the batch goes on. */
+  private Future<Long> giveUpThenGoOn(List<KafkaConsumerRecord<String, Buffer>> records, int failed, Throwable cause,
+                                      int attempts, int before) {
+    KafkaConsumerRecord<String, Buffer> record = records.get(failed);
+    Future<?> given;
+    try {
+      given = giveUp.giveUp(record, cause, attempts);
+    } catch (RuntimeException e) {
+      given = Future.failedFuture(e);
+    }
+    return given.transform(ar -> {
+      if (ar.succeeded()) {
+        // the rest of the batch comes again at once: it did not fail
+        return commitAndRewind(records, failed + 1, null, false);
+      }
+      // dead-lettering needs the broker: wait for it as for any outage, the count stays where it is
+      LOG.warn("{}: could not give up {} yet: {}", name, record.topic() + "-" + record.partition() + "@" + record.offset(),
+          ar.cause().toString());
+      return commitAndRewind(records, failed, new OffsetAndMetadata(record.offset(), countMark(before)), true);
+    });
+  }
+
+  /** The metadata of a record's offset after {@code attempts} failures (inside a crashed range, with its end). */
+  private String countMark(int attempts) {
+    return crashedRangeEnd > 0 ? new Mark(attempts, crashedRangeEnd).format() : ATTEMPTS_METADATA + attempts;
   }
 
   /** The failures counted so far for the record at this offset: the metadata of the committed offset. */
@@ -302,8 +456,10 @@ public final class ConsumerLoop {
     if (metadata == null || !metadata.startsWith(ATTEMPTS_METADATA)) {
       return 0;
     }
+    int split = metadata.indexOf(INFLIGHT_METADATA);
     try {
-      return Math.max(0, Integer.parseInt(metadata.substring(ATTEMPTS_METADATA.length()).trim()));
+      return Math.max(0, Integer.parseInt(metadata.substring(ATTEMPTS_METADATA.length(),
+          split < 0 ? metadata.length() : split).trim()));
     } catch (NumberFormatException e) {
       return 0;
     }
@@ -320,12 +476,16 @@ public final class ConsumerLoop {
     Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
     for (int i = 0; i < done; i++) {
       KafkaConsumerRecord<String, Buffer> r = records.get(i);
-      commits.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1, ""));
+      // inside a range a crash left, the records after this one are still handled one at a time
+      String rest = crashedRangeEnd > r.offset() + 1 ? new Mark(0, crashedRangeEnd).format() : "";
+      commits.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1, rest));
     }
     if (failedCommit != null) {
       KafkaConsumerRecord<String, Buffer> r = records.get(done);
       commits.put(new TopicPartition(r.topic(), r.partition()), failedCommit);
     }
+    // a batch marked in flight and not finished, but not lost either: its mark comes off
+    marked.forEach(commits::putIfAbsent);
     Map<TopicPartition, Long> rewinds = new HashMap<>();
     for (int i = done; i < records.size(); i++) {
       KafkaConsumerRecord<String, Buffer> r = records.get(i);

@@ -40,6 +40,8 @@ class ConsumerLoopTest {
   private final List<String> handled = new CopyOnWriteArrayList<>();
   /** how often the handler saw each value */
   private final Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
+  /** how many more times a batch holding "crash" takes the process down (then "crash" is handled as any value) */
+  private final AtomicInteger crashesLeft = new AtomicInteger(Integer.MAX_VALUE);
   /** values given up, with the attempts the loop counted */
   private final Map<String, Integer> givenUp = new ConcurrentHashMap<>();
 
@@ -76,6 +78,29 @@ class ConsumerLoopTest {
           givenUp.put(record.value().toString(), attempts);
           return Future.succeededFuture();
         }, "test");
+    loop.start().await(30, TimeUnit.SECONDS);
+    return loop;
+  }
+
+  /** A crash-guarded loop whose handler takes "the process" down (aborts the loop) on a batch holding "crash". */
+  private ConsumerLoop startCrashing(List<List<String>> batches) throws Exception {
+    java.util.concurrent.atomic.AtomicReference<ConsumerLoop> self = new java.util.concurrent.atomic.AtomicReference<>();
+    ConsumerLoop loop = new ConsumerLoop(vertx, consumer(), List.of(topic), Duration.ofMillis(100), records -> {
+      List<String> values = records.stream().map(r -> r.value().toString()).toList();
+      batches.add(values);
+      if (values.contains("crash") && crashesLeft.getAndDecrement() > 0) {
+        seen.computeIfAbsent("crash", k -> new AtomicInteger()).incrementAndGet();
+        // as a native fault would: nothing after this is committed, the batch never finishes
+        vertx.runOnContext(v -> self.get().abort());
+        return io.vertx.core.Promise.<ConsumerLoop.Handled>promise().future();
+      }
+      return failPoison(records);
+    }, new Backoff(20, 100), new ConsumerLoop.RetryPolicy(MAX_ATTEMPTS, e -> false),
+        (record, cause, attempts) -> {
+          givenUp.put(record.value().toString(), attempts);
+          return Future.succeededFuture();
+        }, "test").withBatchWindow(8, Duration.ofMillis(200)).withCrashGuard();
+    self.set(loop);
     loop.start().await(30, TimeUnit.SECONDS);
     return loop;
   }
@@ -168,6 +193,85 @@ class ConsumerLoopTest {
     await(() -> handled.contains("next"));
     loop.stop().await(30, TimeUnit.SECONDS);
     assertThat(givenUp).containsEntry("throws", MAX_ATTEMPTS);
+  }
+
+  @Test
+  void a_record_that_takes_the_process_down_every_time_is_given_up_and_its_batch_mates_are_handled()
+      throws Exception {
+    for (String v : List.of("a", "b", "crash", "c", "d")) {
+      TopicProbe.send(topic, "k", v);
+    }
+    List<List<String>> batches = new CopyOnWriteArrayList<>();
+
+    int processes = 0;
+    while (!givenUp.containsKey("crash") && processes < MAX_ATTEMPTS + 3) {
+      ConsumerLoop loop = startCrashing(batches);
+      processes++;
+      int before = seen.getOrDefault("crash", new AtomicInteger()).get();
+      // until this process "crashes", or is done with everything
+      await(() -> seen.getOrDefault("crash", new AtomicInteger()).get() > before || givenUp.containsKey("crash"));
+      Thread.sleep(200);
+      loop.abort().await(30, TimeUnit.SECONDS);
+    }
+    ConsumerLoop last = startCrashing(batches);
+    await(() -> handled.containsAll(List.of("a", "b", "c", "d")));
+    last.stop().await(30, TimeUnit.SECONDS);
+
+    assertThat(givenUp).containsExactly(Map.entry("crash", MAX_ATTEMPTS));
+    assertThat(seen.get("crash")).as("the batch, then alone once per attempt").hasValue(1 + MAX_ATTEMPTS);
+    assertThat(handled).containsSubsequence("a", "b", "c", "d");
+    assertThat(batches.get(0)).as("the first batch holds them all").containsExactly("a", "b", "crash", "c", "d");
+    assertThat(batches.subList(1, batches.size())).as("after the crash, one record at a time")
+        .allSatisfy(b -> assertThat(b).hasSize(1));
+    assertThat(committedMetadata()).as("once past the range, no mark is left").isEmpty();
+  }
+
+  @Test
+  void a_record_that_fails_cleanly_after_a_crash_has_each_attempt_counted_once() throws Exception {
+    for (String v : List.of("a", "poison-5", "crash", "b")) {
+      TopicProbe.send(topic, "k", v);
+    }
+    crashesLeft.set(1);
+    List<List<String>> batches = new CopyOnWriteArrayList<>();
+    ConsumerLoop first = startCrashing(batches);
+    await(() -> seen.containsKey("crash"));
+    Thread.sleep(200);
+    first.abort().await(30, TimeUnit.SECONDS);
+
+    ConsumerLoop second = startCrashing(batches);
+    await(() -> handled.containsAll(List.of("a", "crash", "b")));
+    second.stop().await(30, TimeUnit.SECONDS);
+
+    assertThat(givenUp).containsExactly(Map.entry("poison-5", MAX_ATTEMPTS));
+    assertThat(seen.get("poison-5")).as("handled alone, failing, once per attempt").hasValue(MAX_ATTEMPTS);
+  }
+
+  @Test
+  void a_batch_that_failed_cleanly_is_not_taken_for_a_crash() throws Exception {
+    for (String v : List.of("a", "poison-3", "b", "c")) {
+      TopicProbe.send(topic, "k", v);
+    }
+    List<List<String>> batches = new CopyOnWriteArrayList<>();
+
+    ConsumerLoop loop = startCrashing(batches);
+    await(() -> handled.containsAll(List.of("a", "b", "c")));
+    loop.stop().await(30, TimeUnit.SECONDS);
+
+    assertThat(givenUp).containsExactly(Map.entry("poison-3", MAX_ATTEMPTS));
+    assertThat(seen.get("poison-3")).as("counted once per failure, not also when it started").hasValue(MAX_ATTEMPTS);
+    assertThat(batches).as("the retries take the rest of the batch along").contains(List.of("poison-3", "b", "c"));
+    assertThat(committedMetadata()).isEmpty();
+  }
+
+  @Test
+  void a_mark_reads_back_as_it_was_written_and_a_foreign_one_as_none() {
+    ConsumerLoop.Mark mark = new ConsumerLoop.Mark(2, 17);
+    assertThat(ConsumerLoop.Mark.parse(mark.format())).isEqualTo(mark);
+    assertThat(ConsumerLoop.parseAttempts(mark.format())).isEqualTo(2);
+    assertThat(ConsumerLoop.Mark.parse(ConsumerLoop.ATTEMPTS_METADATA + "3")).isEqualTo(new ConsumerLoop.Mark(3, 0));
+    assertThat(ConsumerLoop.Mark.parse("someone else's;inflight-to=9")).isEqualTo(ConsumerLoop.Mark.NONE);
+    assertThat(ConsumerLoop.Mark.parse(ConsumerLoop.ATTEMPTS_METADATA + "1;inflight-to=x")).isEqualTo(new ConsumerLoop.Mark(1, 0));
+    assertThat(ConsumerLoop.Mark.NONE.format()).isEmpty();
   }
 
   @Test
