@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.multipart.MultipartForm;
@@ -253,6 +254,28 @@ class WebhookDeliveryTest {
     assertThat(receiver.of(jobId)).hasSize(1);
     assertThat(sys.api.get("/jobs/" + jobId).bodyAsJsonObject().getJsonObject("webhook").getInteger("attempts"))
         .isEqualTo(1);
+  }
+
+  @Test
+  void the_jobs_listing_shows_each_jobs_webhook_as_the_job_itself_does() {
+    String jobId = uploadWithCallback(receiver.url("/ok/listed"));
+    JsonObject job = awaitWebhookState(jobId, "delivered");
+    String plain = RunningApp.acceptedJob(sys.api.upload(newImage(), "c.png", "image/png"));
+    sys.api.awaitJob(plain, Duration.ofSeconds(30));
+
+    JsonArray items = sys.api.get("/jobs?limit=100").bodyAsJsonObject().getJsonArray("items");
+
+    JsonObject listed = find(items, jobId);
+    assertThat(listed.getJsonObject("webhook")).isEqualTo(job.getJsonObject("webhook"));
+    assertThat(find(items, plain).containsKey("webhook")).isFalse();
+    JsonObject byImage = find(sys.api.get("/jobs?imageId=" + job.getString("imageId") + "&status=succeeded")
+        .bodyAsJsonObject().getJsonArray("items"), jobId);
+    assertThat(byImage.getJsonObject("webhook").getString("state")).isEqualTo("delivered");
+  }
+
+  private static JsonObject find(JsonArray items, String jobId) {
+    return items.stream().map(JsonObject.class::cast).filter(j -> jobId.equals(j.getString("jobId"))).findFirst()
+        .orElseThrow(() -> new AssertionError(jobId + " not listed in " + items.encode()));
   }
 
   @Test

@@ -370,16 +370,30 @@ final class Sql {
    */
   private static final String JOB_PAGE_ORDER = " ORDER BY created_at DESC, job_id DESC LIMIT $3";
 
-  static final String JOB_PAGE = "SELECT * FROM jobs WHERE (created_at, job_id) < ($1, $2)" + JOB_PAGE_ORDER;
+  /**
+   * A page of jobs with their webhooks' deliveries, as GET /jobs/{jobId} shows them: the page is
+   * chosen first (by its index), then only its rows are joined.
+   */
+  private static String withWebhooks(String page) {
+    return """
+        SELECT j.*, d.state AS webhook_state, d.attempts AS webhook_attempts,
+               d.last_attempt_at AS webhook_last_attempt_at, d.last_error AS webhook_last_error,
+               d.delivered_at AS webhook_delivered_at
+        FROM (""" + page + """
+        ) j LEFT JOIN webhook_deliveries d ON d.job_id = j.job_id
+        ORDER BY j.created_at DESC, j.job_id DESC""";
+  }
 
-  static final String JOB_PAGE_BY_STATUS =
-      "SELECT * FROM jobs WHERE status = $4 AND (created_at, job_id) < ($1, $2)" + JOB_PAGE_ORDER;
+  static final String JOB_PAGE = withWebhooks("SELECT * FROM jobs WHERE (created_at, job_id) < ($1, $2)" + JOB_PAGE_ORDER);
 
-  static final String JOB_PAGE_BY_IMAGE =
-      "SELECT * FROM jobs WHERE image_id = $4 AND (created_at, job_id) < ($1, $2)" + JOB_PAGE_ORDER;
+  static final String JOB_PAGE_BY_STATUS = withWebhooks(
+      "SELECT * FROM jobs WHERE status = $4 AND (created_at, job_id) < ($1, $2)" + JOB_PAGE_ORDER);
 
-  static final String JOB_PAGE_BY_IMAGE_AND_STATUS =
-      "SELECT * FROM jobs WHERE image_id = $4 AND status = $5 AND (created_at, job_id) < ($1, $2)" + JOB_PAGE_ORDER;
+  static final String JOB_PAGE_BY_IMAGE = withWebhooks(
+      "SELECT * FROM jobs WHERE image_id = $4 AND (created_at, job_id) < ($1, $2)" + JOB_PAGE_ORDER);
+
+  static final String JOB_PAGE_BY_IMAGE_AND_STATUS = withWebhooks(
+      "SELECT * FROM jobs WHERE image_id = $4 AND status = $5 AND (created_at, job_id) < ($1, $2)" + JOB_PAGE_ORDER);
 
   // ---- waits (Prefer: wait) ----------------------------------------------------------------------
 

@@ -14,12 +14,12 @@ public record WebhookView(String url, String state, int attempts, Instant lastAt
   public static final String DELIVERED = "delivered";
   public static final String FAILED = "failed";
 
-  /** Column of the delivery's state in the job queries that join it (Sql.JOB_BY_ID, Sql.JOBS_BY_IDS). */
+  /** Column of the delivery's state in the job queries that join it (Sql.JOB_BY_ID, Sql.JOBS_BY_IDS, Sql.JOB_PAGE*). */
   static final String STATE_COLUMN = "webhook_state";
 
   /**
    * The webhook of a job row, or null: when the job has no callback, or when the query did not join
-   * the job's delivery (a listing), so that no state is shown that was not read.
+   * the job's delivery, so that no state is shown that was not read.
    */
   static WebhookView from(Row row) {
     int url = row.getColumnIndex("callback_url");
