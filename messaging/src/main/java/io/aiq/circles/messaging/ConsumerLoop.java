@@ -153,6 +153,13 @@ public final class ConsumerLoop {
   /** In a range left by a crash: where the range ends; the one record in hand was counted already. */
   private long crashedRangeEnd;
   private boolean countedAtStart;
+  /**
+   * What this loop last committed per partition, so that marking a batch that starts there needs no
+   * lookup. A partition that came back after another member held it starts elsewhere, or at worst
+   * where another member crashed after marking it: then this process crashes once on that batch and
+   * its successor, with nothing remembered, sees the mark.
+   */
+  private final Map<TopicPartition, OffsetAndMetadata> lastCommitted = new HashMap<>();
 
   public ConsumerLoop(Vertx vertx, KafkaConsumer<String, Buffer> consumer, Collection<String> topics,
                       Duration pollTimeout, BatchHandler handler, Backoff backoff, RetryPolicy policy,
@@ -183,8 +190,9 @@ public final class ConsumerLoop {
   /**
    * Marks every batch in the committed offset before handling it, so that a batch the process did
    * not survive is redone one record at a time and a record that keeps killing the process is
-   * given up (see the class comment). It costs a commit and an offset lookup per batch: for
-   * handlers that run native code, not for ones that only parse and write.
+   * given up (see the class comment). It costs a commit per batch (and an offset lookup where
+   * this loop did not make the partition's last commit): for handlers that run native code, not for
+   * ones that only parse and write.
    */
   public ConsumerLoop withCrashGuard() {
     this.crashGuard = true;
@@ -310,10 +318,17 @@ public final class ConsumerLoop {
     }
     Map<TopicPartition, Mark> marks = new HashMap<>();
     List<Future<Void>> lookups = new ArrayList<>();
-    first.forEach((tp, offset) -> lookups.add(consumer.committed(tp).map(c -> {
-      marks.put(tp, c != null && c.getOffset() == offset ? Mark.parse(c.getMetadata()) : Mark.NONE);
-      return null;
-    })));
+    first.forEach((tp, offset) -> {
+      OffsetAndMetadata known = lastCommitted.get(tp);
+      if (known != null && known.getOffset() == offset) {
+        marks.put(tp, Mark.parse(known.getMetadata()));
+        return;
+      }
+      lookups.add(consumer.committed(tp).map(c -> {
+        marks.put(tp, c != null && c.getOffset() == offset ? Mark.parse(c.getMetadata()) : Mark.NONE);
+        return null;
+      }));
+    });
     return Future.all(lookups).compose(v -> {
       for (Map.Entry<TopicPartition, Long> e : first.entrySet()) {
         Mark mark = marks.get(e.getKey());
@@ -327,7 +342,7 @@ public final class ConsumerLoop {
         marking.put(tp, new OffsetAndMetadata(offset, new Mark(attempts, end.get(tp)).format()));
         marked.put(tp, new OffsetAndMetadata(offset, new Mark(attempts, 0).format()));
       });
-      return consumer.commit(marking).compose(committed -> handle(records));
+      return commitRemembered(marking).compose(committed -> handle(records));
     }).recover(e -> {
       // without the mark the batch is not handled: it comes again from where it started
       LOG.warn("{}: could not mark the batch before handling it, retrying: {}", name, e.toString());
@@ -363,9 +378,17 @@ public final class ConsumerLoop {
       countedAtStart = true;
       // what the offset says again if the record is neither done nor failed (an outage): uncounted
       marked.put(tp, new OffsetAndMetadata(record.offset(), mark.format()));
-      return consumer.commit(Map.of(tp, new OffsetAndMetadata(record.offset(), new Mark(attempts, crashedRangeEnd).format())))
+      return commitRemembered(Map.of(tp, new OffsetAndMetadata(record.offset(), new Mark(attempts, crashedRangeEnd).format())))
           .compose(c -> handle(alone));
     });
+  }
+
+  /** Commits, remembering what was committed (forgetting it for the partitions if the commit failed). */
+  private Future<Void> commitRemembered(Map<TopicPartition, OffsetAndMetadata> commits) {
+    return consumer.commit(commits)
+        .onSuccess(v -> lastCommitted.putAll(commits))
+        .onFailure(e -> commits.keySet().forEach(lastCommitted::remove))
+        .mapEmpty();
   }
 
   private Future<Long> handle(List<KafkaConsumerRecord<String, Buffer>> records) {
@@ -491,7 +514,7 @@ public final class ConsumerLoop {
       KafkaConsumerRecord<String, Buffer> r = records.get(i);
       rewinds.putIfAbsent(new TopicPartition(r.topic(), r.partition()), r.offset());
     }
-    Future<?> commit = commits.isEmpty() ? Future.succeededFuture() : consumer.commit(commits)
+    Future<?> commit = commits.isEmpty() ? Future.succeededFuture() : commitRemembered(commits)
         // a failed commit (rebalance, broker away) only means these records come again: the
         // consumers' writes are idempotent, so a redelivery is absorbed
         .recover(e -> {
