@@ -23,7 +23,11 @@ class EdgeRefinementTest {
 
   /** A grey, lightly noisy background with a bright ellipse at (cx, cy) with semi-axes a, b. */
   private static BufferedImage disc(int type, double cx, double cy, double a, double b, long seed) {
-    BufferedImage img = new BufferedImage(320, 240, type);
+    return disc(type, 320, 240, cx, cy, a, b, seed);
+  }
+
+  private static BufferedImage disc(int type, int width, int height, double cx, double cy, double a, double b, long seed) {
+    BufferedImage img = new BufferedImage(width, height, type);
     Random random = new Random(seed);
     for (int y = 0; y < img.getHeight(); y++) {
       for (int x = 0; x < img.getWidth(); x++) {
@@ -54,6 +58,19 @@ class EdgeRefinementTest {
 
     assertThat(iou(model, truth)).isLessThan(0.9);
     assertThat(iou(refined, truth)).isGreaterThan(0.97);
+  }
+
+  @Test
+  void a_large_object_in_a_large_photo_is_fitted_as_closely_relative_to_its_size() {
+    // sampled every 0.5 % of the radius rather than every half pixel
+    BufferedImage img = disc(BufferedImage.TYPE_3BYTE_BGR, 1200, 1000, 610, 480, 400, 400, 11);
+    BoundingBox truth = new BoundingBox(210, 80, 1010, 880);
+    BoundingBox model = new BoundingBox(185, 60, 1045, 915);
+
+    BoundingBox refined = REFINE.refine(EdgeRefinement.Luminance.of(img), model, img.getWidth(), img.getHeight());
+
+    assertThat(iou(model, truth)).isLessThan(0.9);
+    assertThat(iou(refined, truth)).isGreaterThan(0.98);
   }
 
   @Test
