@@ -70,15 +70,17 @@ public final class ConsumerLoop {
         return NONE;
       }
       int split = metadata.indexOf(INFLIGHT_METADATA);
-      long to = 0;
-      if (split >= 0) {
-        try {
-          to = Long.parseLong(metadata.substring(split + INFLIGHT_METADATA.length()).trim());
-        } catch (NumberFormatException e) {
-          to = 0;
-        }
+      String attempts = metadata.substring(ATTEMPTS_METADATA.length(), split < 0 ? metadata.length() : split);
+      return new Mark((int) Math.min(Integer.MAX_VALUE, number(attempts)), split < 0 ? 0 : number(metadata.substring(split + INFLIGHT_METADATA.length())));
+    }
+
+    /** A count or offset this loop wrote; anything else reads as 0. */
+    private static long number(String text) {
+      try {
+        return Math.max(0, Long.parseLong(text.trim()));
+      } catch (NumberFormatException e) {
+        return 0;
       }
-      return new Mark(parseAttempts(split < 0 ? metadata : metadata.substring(0, split)), Math.max(0, to));
     }
 
     String format() {
@@ -464,7 +466,7 @@ public final class ConsumerLoop {
 
   /** The metadata of a record's offset after {@code attempts} failures (inside a crashed range, with its end). */
   private String countMark(int attempts) {
-    return crashedRangeEnd > 0 ? new Mark(attempts, crashedRangeEnd).format() : ATTEMPTS_METADATA + attempts;
+    return new Mark(attempts, crashedRangeEnd).format();
   }
 
   /** The failures counted so far for the record at this offset: the metadata of the committed offset. */
@@ -476,17 +478,9 @@ public final class ConsumerLoop {
   }
 
   static int parseAttempts(String metadata) {
-    if (metadata == null || !metadata.startsWith(ATTEMPTS_METADATA)) {
-      return 0;
-    }
-    int split = metadata.indexOf(INFLIGHT_METADATA);
-    try {
-      return Math.max(0, Integer.parseInt(metadata.substring(ATTEMPTS_METADATA.length(),
-          split < 0 ? metadata.length() : split).trim()));
-    } catch (NumberFormatException e) {
-      return 0;
-    }
+    return Mark.parse(metadata).attempts();
   }
+
 
   /**
    * Commits the first {@code done} records and seeks back to the first of the rest on each
