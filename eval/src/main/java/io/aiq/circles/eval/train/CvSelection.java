@@ -194,16 +194,9 @@ public final class CvSelection {
     int best = 0;
     double bestF1 = -1;
     for (int r = 0; r < byRefinement.size(); r++) {
-      List<List<Prediction>> predictions = new ArrayList<>();
-      List<List<BoundingBox>> truth = new ArrayList<>();
-      for (FoldPredictions f : byRefinement.get(r)) {
-        if (f.fold() != except) {
-          predictions.addAll(f.predictions());
-          truth.addAll(f.truth());
-        }
-      }
-      double threshold = Evaluation.bestThreshold(Evaluation.countsByScoreThreshold(predictions, truth)).score();
-      double f1 = CrossValidation.figuresAt(predictions, truth, threshold).getDouble("f1@0.9");
+      Pool pool = pool(byRefinement.get(r), except);
+      double threshold = Evaluation.bestThreshold(pool.counts()).score();
+      double f1 = CrossValidation.figuresAt(pool.predictions(), pool.truth(), threshold).getDouble("f1@0.9");
       if (f1 > bestF1 + 1e-9) {
         best = r;
         bestF1 = f1;
@@ -241,8 +234,15 @@ public final class CvSelection {
     return summary.getJsonObject("metrics").getJsonObject(metric).getDouble("mean");
   }
 
-  /** Counts at every score threshold over all folds but {@code except} (−1: all of them). */
-  private static Evaluation.Counts[] pooledCounts(List<FoldPredictions> folds, int except) {
+  /** The held-out images of some folds together. */
+  private record Pool(List<List<Prediction>> predictions, List<List<BoundingBox>> truth) {
+    Evaluation.Counts[] counts() {
+      return Evaluation.countsByScoreThreshold(predictions, truth);
+    }
+  }
+
+  /** All folds but {@code except} (−1: all of them) pooled. */
+  private static Pool pool(List<FoldPredictions> folds, int except) {
     List<List<Prediction>> predictions = new ArrayList<>();
     List<List<BoundingBox>> truth = new ArrayList<>();
     for (FoldPredictions f : folds) {
@@ -251,8 +251,14 @@ public final class CvSelection {
         truth.addAll(f.truth());
       }
     }
-    return Evaluation.countsByScoreThreshold(predictions, truth);
+    return new Pool(predictions, truth);
   }
+
+  /** Counts at every score threshold over all folds but {@code except} (−1: all of them). */
+  private static Evaluation.Counts[] pooledCounts(List<FoldPredictions> folds, int except) {
+    return pool(folds, except).counts();
+  }
+
 
   static FoldPredictions suppress(FoldPredictions f, OverlapSuppression setting) {
     List<List<Prediction>> out = new ArrayList<>();
