@@ -264,7 +264,7 @@ load-test *args:
 # Benchmark this machine: the bare model; accept at 1/8/32 connections, reads and the drain (load from
 # wrk, installed if missing); then the whole pipeline (Kafka and PostgreSQL as for just dev). Prints a
 # table and appends it to docs/benchmarks.md. Options: --load-seconds S (wrk phases) --seconds S
-# (pipeline phases) --soak N (images)
+# (pipeline phases) --soak N (images) --drain-only (the bare model and the drain alone, not appended)
 bench *args: build _eval-jar
     #!/usr/bin/env bash
     set -euo pipefail

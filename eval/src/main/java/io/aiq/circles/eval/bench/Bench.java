@@ -42,6 +42,10 @@ public final class Bench implements Callable<Integer> {
       + "(default: ${DEFAULT-VALUE})")
   Path wrkScripts;
 
+  @Option(names = "--drain-only", description = "only the bare model (a) and the drain (i), side by side, in about "
+      + "two minutes: for trying a change to the inference path; nothing is appended")
+  boolean drainOnly;
+
   @Mixin
   CliOptions.Photos photos;
 
@@ -63,6 +67,14 @@ public final class Bench implements Callable<Integer> {
     new CommandLine(model).parseArgs("--seconds", "5");
     model.call();
     ModelBenchmark.Figures m = model.figures();
+    if (drainOnly) {
+      ThroughputBenchmark.Drain drain = new ThroughputBenchmark(Path.of("app/target/aiq-circles.jar"), "-Xmx512m", 18080,
+          backends.kafka, backends.databaseUrl, photos.load(), loadSeconds, wrkScripts).drain();
+      System.out.printf(Locale.ROOT, "drain %.1f jobs/s of the bare model's %.1f images/s: %.2f (idle %.0f %%)%n",
+          drain.jobsPerSecond(), m.bestThroughput(), drain.jobsPerSecond() / m.bestThroughput(),
+          100 * drain.cpu().idleShare());
+      return 0;
+    }
 
     System.out.println("== (g)-(i) accept, reads and drain, load from wrk ==");
     ThroughputBenchmark.Figures w = new ThroughputBenchmark(Path.of("app/target/aiq-circles.jar"), "-Xmx512m", 18080,

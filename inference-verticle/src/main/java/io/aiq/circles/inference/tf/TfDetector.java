@@ -36,6 +36,8 @@ import org.tensorflow.types.TFloat32;
 public final class TfDetector implements Detector {
   private static final Logger LOG = LoggerFactory.getLogger(TfDetector.class);
   static final int MAX_DETECTIONS = 100;
+  /** TensorFlow's {@code inter_op_parallelism_threads} value for "every op on the caller's thread". */
+  static final int RUN_IN_CALLER_THREAD = -1;
 
   private final SavedModelBundle bundle;
   private final SessionFunction function;
@@ -91,7 +93,11 @@ public final class TfDetector implements Detector {
     } catch (IllegalArgumentException | ClassCastException e) {
       throw new IOException(card + ": refineEdges: " + e.getMessage(), e);
     }
-    ConfigProto.Builder config = ConfigProto.newBuilder().setInterOpParallelismThreads(1);
+    // Ops run on the calling thread (a negative inter-op count): with a positive one every session
+    // in the process queues its ops on one global inter-op pool, so the inference role's worker
+    // threads (and the bare model's callers) took turns on a single thread while a core idled;
+    // 2 callers on 2 cores went from 1.1x to 1.8x one caller's images/s (docs/benchmarks.md).
+    ConfigProto.Builder config = ConfigProto.newBuilder().setInterOpParallelismThreads(RUN_IN_CALLER_THREAD);
     if (threads > 0) {
       config.setIntraOpParallelismThreads(threads);
     }

@@ -25,7 +25,7 @@ import org.tensorflow.types.TUint8;
  * on a 512×384 photo, which is a quarter of the single-image latency budget. The result is an RGB
  * image backed by the decoded bytes, no copy into Java2D's formats; {@link Letterbox#fill} reads it
  * directly. Grey and CMYK JPEGs come out as RGB. Thread-safe: a TensorFlow session runs concurrent
- * calls.
+ * calls, each on its caller's thread.
  */
 final class TfJpegDecoder implements AutoCloseable {
   private static final ColorSpace SRGB = ColorSpace.getInstance(ColorSpace.CS_sRGB);
@@ -42,8 +42,10 @@ final class TfJpegDecoder implements AutoCloseable {
     // truncated files fail here rather than coming out half grey: the caller's fallback (ImageIO)
     // then decides, as it does for every other format
     image = tf.image.decodeJpeg(input, DecodeJpeg.channels(3L), DecodeJpeg.tryRecoverTruncated(false));
+    // on the caller's thread, as the model's session (see TfDetector): concurrent decodes do not
+    // queue on one shared TensorFlow thread
     session = new Session(graph, ConfigProto.newBuilder().setIntraOpParallelismThreads(1)
-        .setInterOpParallelismThreads(1).build());
+        .setInterOpParallelismThreads(TfDetector.RUN_IN_CALLER_THREAD).build());
   }
 
   static boolean isJpeg(byte[] bytes) {
