@@ -53,7 +53,8 @@ public final class AiqApplication {
   private final PrometheusMeterRegistry registry;
   private final HealthChecks liveness;
   private final HealthChecks readiness;
-  private final List<String> deployments = new ArrayList<>();
+  /** Deployment ids in the order asked (null while one is starting); roles start on several threads. */
+  private final List<String> deployments = Collections.synchronizedList(new ArrayList<>());
   private Pool pool;
   private KafkaHealth kafkaHealth;
   private ImageStore healthStore;
@@ -119,19 +120,23 @@ public final class AiqApplication {
               ? TopicAdmin.ensureTopics(vertx, config.kafka()) : Future.<Void>succeededFuture())
           .onSuccess(v -> kafkaHealth = KafkaHealth.register(vertx, readiness, config.kafka()));
     }
+    // The roles start side by side once the backends are there: each consumer's first group join
+    // and catch-up takes a second or two, and one after the other they made most of a cold start.
+    Future<Void> backends = ready;
+    List<Future<Void>> roles = new ArrayList<>();
     if (config.runs(Role.QUERIES)) {
-      ready = ready.compose(v -> deploy(new ResultsQueryVerticle(pool, config.database(), config.http().maxWaiters(), registry)));
+      roles.add(backends.compose(v -> deploy(new ResultsQueryVerticle(pool, config.database(), config.http().maxWaiters(), registry))));
     }
     if (config.runs(Role.RESULTS)) {
-      ready = ready.compose(v -> deploy(new ResultsConsumerVerticle(config, pool, registry)));
+      roles.add(backends.compose(v -> deploy(new ResultsConsumerVerticle(config, pool, registry))));
     }
     if (config.runs(Role.WEBHOOKS)) {
-      ready = ready.compose(v -> deploy(new WebhooksVerticle(config, pool, registry)));
+      roles.add(backends.compose(v -> deploy(new WebhooksVerticle(config, pool, registry))));
     }
     OpsRoutes ops = new OpsRoutes(liveness, readiness, registry);
     ClientGuards guards = new ClientGuards(config.apiKeys(), config.rateLimit());
     if (config.runs(Role.INFERENCE)) {
-      ready = ready.compose(v -> detectorLoaded).compose(loaded -> {
+      roles.add(backends.compose(v -> detectorLoaded).compose(loaded -> {
         modelEndpoints = new ModelEndpoints(vertx, detector, config.inference().workerThreads(), config.upload(), config.modelEndpoints());
         ops.add(modelEndpoints.guardedBy(guards.rateLimit(), guards.requireKey(ClientGuards.Scope.MODEL)));
         // ready() may ask a remote server (kserve): never on the event loop
@@ -139,16 +144,19 @@ public final class AiqApplication {
             .onComplete(ar -> promise.tryComplete(ar.succeeded() && ar.result()
                 ? Status.OK(new JsonObject().put("model", detector.modelName()).put("version", detector.modelVersion()))
                 : Status.KO(new JsonObject().put("model", detector.modelName())))));
-        Future<Void> consumers = Future.succeededFuture();
+        List<Future<Void>> consumers = new ArrayList<>();
         for (int i = 0; i < config.inference().consumers(); i++) {
-          consumers = consumers.compose(ignored -> deploy(new InferenceVerticle(config, detector, registry)));
+          consumers.add(deploy(new InferenceVerticle(config, detector, registry)));
         }
-        return consumers;
-      });
+        return Future.join(consumers).mapEmpty();
+      }));
     }
     if (config.runs(Role.INGEST)) {
-      ready = ready.compose(v -> deploy(new IngestVerticle(config, pool, registry)));
+      roles.add(backends.compose(v -> deploy(new IngestVerticle(config, pool, registry))));
     }
+    // join, not all: a role that fails waits for the others to finish starting, so stop() finds
+    // every deployment made
+    ready = roles.isEmpty() ? backends : Future.join(roles).mapEmpty();
     if (config.runs(Role.GATEWAY)) {
       ready = ready.compose(v -> {
         // the backlog as the broker sees it, shared by every API replica: what admission control reads
@@ -181,10 +189,17 @@ public final class AiqApplication {
         .eventually(() -> loader.close());
   }
 
+  /**
+   * Deploys a role's verticle; its place in {@link #deployments} is taken when asked, not when done,
+   * so stop() undeploys in the reverse order of asking: the HTTP server (asked last) first.
+   */
   private Future<Void> deploy(Deployable verticle) {
-    return vertx.deployVerticle(verticle).onSuccess(id -> {
-      deployments.add(id);
-    }).mapEmpty();
+    int slot;
+    synchronized (deployments) {
+      slot = deployments.size();
+      deployments.add(null);
+    }
+    return vertx.deployVerticle(verticle).onSuccess(id -> deployments.set(slot, id)).mapEmpty();
   }
 
   /** The port the HTTP server listens on (the gateway's, or the management server's). */
@@ -202,7 +217,11 @@ public final class AiqApplication {
    */
   public Future<Void> stop() {
     Future<Void> chain = Future.succeededFuture();
-    List<String> ids = new ArrayList<>(deployments);
+    List<String> ids;
+    synchronized (deployments) {
+      ids = new ArrayList<>(deployments);
+    }
+    ids.removeIf(java.util.Objects::isNull);
     Collections.reverse(ids);
     for (String id : ids) {
       chain = chain.compose(v -> vertx.undeploy(id).recover(e -> {

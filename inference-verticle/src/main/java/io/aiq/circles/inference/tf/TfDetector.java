@@ -38,6 +38,8 @@ public final class TfDetector implements Detector {
   static final int MAX_DETECTIONS = 100;
   /** TensorFlow's {@code inter_op_parallelism_threads} value for "every op on the caller's thread". */
   static final int RUN_IN_CALLER_THREAD = -1;
+  /** The largest batch whose input array a thread keeps for its next call (19 MB at 320 px). */
+  static final int KEPT_INPUT_IMAGES = 16;
 
   private final SavedModelBundle bundle;
   private final SessionFunction function;
@@ -49,6 +51,7 @@ public final class TfDetector implements Detector {
   private final double threshold;
   private final OverlapSuppression suppression;
   private final EdgeRefinement refinement;
+  private final ThreadLocal<float[]> inputs = new ThreadLocal<>();
 
   /**
    * @param threads TensorFlow's intra-op threads, 0 for its default (all cores)
@@ -160,7 +163,7 @@ public final class TfDetector implements Detector {
     int n = images.size();
     int px = size * size * 3;
     int grid = size / stride;
-    float[] input = new float[n * px];
+    float[] input = inputBuffer(n * px);
     List<Letterbox> boxes = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       BufferedImage img = images.get(i);
@@ -171,7 +174,7 @@ public final class TfDetector implements Detector {
     float[] peaks = new float[n * grid * grid];
     float[] sizes = new float[n * grid * grid * 2];
     float[] offsets = new float[n * grid * grid * 2];
-    try (TFloat32 tensor = TFloat32.tensorOf(Shape.of(n, size, size, 3), DataBuffers.of(input, true, false));
+    try (TFloat32 tensor = TFloat32.tensorOf(Shape.of(n, size, size, 3), DataBuffers.of(input, true, false).narrow(n * px));
          Result result = function.call(Map.of("images", tensor))) {
       read(result, "peaks", peaks);
       read(result, "sizes", sizes);
@@ -196,6 +199,25 @@ public final class TfDetector implements Detector {
       out.add(found);
     }
     return out;
+  }
+
+  /**
+   * This thread's input array, grown to at least {@code floats}: a batch's input is megabytes (1.2 MB
+   * an image at 320 px), and allocated anew for each batch it was a humongous object for G1 at the
+   * service's heap sizes (regions of 1 MB at -Xmx512m), whose concurrent cycles took up to 1 ms of CPU
+   * per drained job. Every call overwrites the part it uses, padding included ({@link Letterbox#fill}).
+   * A batch larger than {@link #KEPT_INPUT_IMAGES} images gets an array of its own, not kept.
+   */
+  private float[] inputBuffer(int floats) {
+    float[] buffer = inputs.get();
+    if (buffer != null && buffer.length >= floats) {
+      return buffer;
+    }
+    buffer = new float[floats];
+    if (floats <= KEPT_INPUT_IMAGES * size * size * 3) {
+      inputs.set(buffer);
+    }
+    return buffer;
   }
 
   private static void read(Result result, String output, float[] into) {

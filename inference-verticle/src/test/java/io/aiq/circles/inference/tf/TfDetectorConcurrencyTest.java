@@ -14,8 +14,9 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /**
- * The inference role shares one detector between its worker threads, and TensorFlow runs each call
- * on its caller's thread: calls at once must answer exactly what each answers alone.
+ * The inference role shares one detector between its worker threads, TensorFlow runs each call on
+ * its caller's thread, and each thread reuses its input array: a call must answer exactly what it
+ * answers alone, on a fresh detector, whatever ran before or beside it.
  */
 class TfDetectorConcurrencyTest {
   private static final int CALLERS = 4;
@@ -66,6 +67,25 @@ class TfDetectorConcurrencyTest {
       } finally {
         pool.shutdownNow();
       }
+    }
+  }
+
+  @Test
+  void a_photo_gets_the_same_answer_whatever_the_thread_detected_before() throws Exception {
+    // a wide photo is padded above and below, where a tall one has discs
+    byte[] wide = TestImages.discs(480, 140, "jpg", 3);
+    byte[] tall = TestImages.discs(140, 480, "jpg", 4);
+    List<Detection> fresh;
+    try (TfDetector detector = new TfDetector(TfJpegDecoderTest.SHIPPED_MODEL, 1, null)) {
+      fresh = detector.detect(List.of(detector.decode(wide))).get(0);
+    }
+    assertThat(fresh).isNotEmpty();
+    try (TfDetector detector = new TfDetector(TfJpegDecoderTest.SHIPPED_MODEL, 1, null)) {
+      // a batch of tall photos first: their pixels are in this thread's input array
+      List<List<Detection>> before = detector.detect(List.of(detector.decode(tall), detector.decode(tall)));
+      assertThat(before.get(0)).isNotEmpty();
+
+      assertThat(detector.detect(List.of(detector.decode(wide))).get(0)).isEqualTo(fresh);
     }
   }
 }
