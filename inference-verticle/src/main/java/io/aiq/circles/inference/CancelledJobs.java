@@ -11,12 +11,17 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.common.PartitionInfo;
+import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,9 +31,11 @@ import org.slf4j.LoggerFactory;
  * {@code ImageSubmitted} instead of running the model for nothing.
  *
  * <p>Every inference instance must see every cancellation, whichever partitions of the submissions it
- * holds, so this is not the inference group: each instance reads the topic in a consumer group of
- * its own ({@code <group>-cancellations-<random>}), from the earliest offset the topic keeps, and
- * never commits (an empty group without offsets leaves nothing behind on the broker). Cancellations
+ * holds, so this is not the inference group: each instance assigns itself every partition of the
+ * topic (no group membership, so no join to wait for: on a broker with the default
+ * {@code group.initial.rebalance.delay.ms} a new group's first join alone takes three seconds),
+ * reads from the earliest offset the topic keeps, and never commits. Partitions added to the
+ * topic later are picked up within {@link #PARTITION_CHECK_MS}. Cancellations
  * older than {@link #TTL} are of jobs long gone from the submissions backlog and are not kept; at most
  * {@link #MAX_ENTRIES} are kept, the oldest dropped first. A cancellation this set has not seen yet
  * only costs the model's work: the job's row is already {@code cancelled}, and the results writer
@@ -40,8 +47,10 @@ final class CancelledJobs {
   private static final Logger LOG = LoggerFactory.getLogger(CancelledJobs.class);
   static final Duration TTL = Duration.ofDays(1);
   static final int MAX_ENTRIES = 100_000;
-  /** A first assignment slower than this does not hold up the start (a broker away: the loop copes). */
+  /** Reading up to the end slower than this does not hold up the start (a broker away: the loop copes). */
   private static final long ASSIGN_WAIT_MS = 10_000;
+  /** How often the topic's partitions are looked up again (a topic grown by an operator). */
+  static final long PARTITION_CHECK_MS = 60_000;
 
   private final Vertx vertx;
   private final AppConfig.Kafka kafka;
@@ -49,44 +58,87 @@ final class CancelledJobs {
   /** Job id → when it was cancelled, in arrival order (nearly the cancellation order). */
   private final Map<UUID, Instant> cancelled = new LinkedHashMap<>();
   private KafkaConsumer<String, Buffer> consumer;
+  private final Set<TopicPartition> assigned = new HashSet<>();
+  private final long partitionCheckMs;
+  private long partitionCheck = -1;
   private Gauge size;
 
   CancelledJobs(Vertx vertx, AppConfig.Kafka kafka, MeterRegistry registry) {
+    this(vertx, kafka, registry, PARTITION_CHECK_MS);
+  }
+
+  CancelledJobs(Vertx vertx, AppConfig.Kafka kafka, MeterRegistry registry, long partitionCheckMs) {
     this.vertx = vertx;
     this.kafka = kafka;
     this.registry = registry;
+    this.partitionCheckMs = partitionCheckMs;
   }
 
   /**
-   * Subscribes; completes once this consumer has read the topic up to its end as it was when the
-   * partitions were assigned (or after a few seconds without), so the submissions consumed after it
+   * Assigns every partition from its beginning; completes once this consumer has read the topic up
+   * to its end as it was then (or after a few seconds without), so the submissions consumed after it
    * see every cancellation made before this instance started.
    */
   Future<Void> start(String role) {
     String id = UUID.randomUUID().toString().substring(0, 8);
-    consumer = KafkaClients.consumer(vertx, kafka, kafka.group(role) + "-cancellations-" + id,
-        "aiq-" + role + "-cancellations-" + id, 500);
+    Map<String, String> config = new HashMap<>(KafkaClients.consumerConfig(kafka, kafka.group(role) + "-cancellations-" + id,
+        "aiq-" + role + "-cancellations-" + id, 500));
+    // partitionsFor answers from the client's metadata, refreshed this often: a new partition shows
+    config.put("metadata.max.age.ms", String.valueOf(partitionCheckMs));
+    consumer = KafkaConsumer.create(vertx, config);
+    // the calls below (partitionsFor, endOffsets, position) wait on the consumer's thread behind the
+    // poll in progress: Vert.x's default of a second per poll made the start take seconds
+    consumer.pollTimeout(Duration.ofMillis(100));
     size = Gauge.builder("aiq_inference_cancelled_jobs", this, c -> c.cancelled.size())
         .description("Cancelled jobs this inference consumer knows of (skipped if their submission comes)")
         .tag("consumer", id).register(registry);
-    Promise<Void> assigned = Promise.promise();
+    Promise<Void> caughtUp = Promise.promise();
     long timer = vertx.setTimer(ASSIGN_WAIT_MS, t -> {
-      if (assigned.tryComplete()) {
+      if (caughtUp.tryComplete()) {
         LOG.warn("the cancellations topic is not read up to its end yet; cancelled jobs may be run until it is");
       }
     });
-    consumer.partitionsAssignedHandler(partitions -> consumer.endOffsets(partitions)
-        .onSuccess(ends -> awaitPositions(ends, assigned))
-        .onFailure(e -> assigned.tryComplete()));
     consumer.exceptionHandler(e -> LOG.warn("reading cancellations: {}", e.toString()));
     consumer.handler(this::record);
-    return consumer.subscribe(kafka.topics().jobsCancelled())
-        .compose(v -> assigned.future())
-        .onComplete(ar -> vertx.cancelTimer(timer));
+    assignNew()
+        .compose(partitions -> consumer.endOffsets(partitions))
+        .onSuccess(ends -> awaitPositions(ends, caughtUp))
+        .onFailure(e -> {
+          LOG.warn("reading cancellations: {}", e.toString());
+          caughtUp.tryComplete();
+        });
+    partitionCheck = vertx.setPeriodic(partitionCheckMs, t -> assignNew()
+        .onFailure(e -> LOG.debug("checking the cancellations topic's partitions: {}", e.toString())));
+    return caughtUp.future().onComplete(ar -> vertx.cancelTimer(timer));
+  }
+
+  /** Adds the topic's partitions not assigned yet, each read from its beginning; the partitions added. */
+  private Future<Set<TopicPartition>> assignNew() {
+    String topic = kafka.topics().jobsCancelled();
+    return consumer.partitionsFor(topic).compose(infos -> {
+      Set<TopicPartition> added = new HashSet<>();
+      for (PartitionInfo info : infos) {
+        TopicPartition tp = new TopicPartition(topic, info.getPartition());
+        if (!assigned.contains(tp)) {
+          added.add(tp);
+        }
+      }
+      if (added.isEmpty()) {
+        return Future.succeededFuture(added);
+      }
+      Set<TopicPartition> all = new HashSet<>(assigned);
+      all.addAll(added);
+      return consumer.assign(all)
+          .compose(v -> consumer.seekToBeginning(added))
+          .map(v -> {
+            assigned.addAll(added);
+            return added;
+          });
+    });
   }
 
   /** Completes {@code caughtUp} once every partition's position reached its end offset (checked every 50 ms). */
-  private void awaitPositions(Map<io.vertx.kafka.client.common.TopicPartition, Long> ends, Promise<Void> caughtUp) {
+  private void awaitPositions(Map<TopicPartition, Long> ends, Promise<Void> caughtUp) {
     if (caughtUp.future().isComplete()) {
       return;
     }
@@ -102,6 +154,7 @@ final class CancelledJobs {
   }
 
   Future<Void> stop() {
+    vertx.cancelTimer(partitionCheck);
     if (size != null) {
       registry.remove(size);
     }
