@@ -70,9 +70,11 @@ public final class Bench implements Callable<Integer> {
     if (drainOnly) {
       ThroughputBenchmark.Drain drain = new ThroughputBenchmark(Path.of("app/target/aiq-circles.jar"), "-Xmx512m", 18080,
           backends.kafka, backends.databaseUrl, photos.load(), loadSeconds, wrkScripts).drain();
-      System.out.printf(Locale.ROOT, "drain %.1f jobs/s of the bare model's %.1f images/s: %.2f (idle %.0f %%)%n",
+      System.out.printf(Locale.ROOT, "drain %.1f jobs/s of the bare model's %.1f images/s: %.2f (idle %.0f %%); "
+              + "at every core busy %.2f, at the service's own CPU per job %.2f%n",
           drain.jobsPerSecond(), m.bestThroughput(), drain.jobsPerSecond() / m.bestThroughput(),
-          100 * drain.cpu().idleShare());
+          100 * drain.cpu().idleShare(), Stats.efficiencyCeiling(m.bestThroughput(), drain.cpu()),
+          Stats.efficiencyCeiling(m.bestThroughput(), drain.cpu().cpuMsPerJob("service")));
       return 0;
     }
 
@@ -172,6 +174,9 @@ public final class Bench implements Callable<Integer> {
     row(t, "(i) … inside the service, by thread group", d.cpu().servicePerJob(), "");
     row(t, "(i) … the share of (a) this machine allows at that CPU per job (every core busy)",
         fmt("%.2f", Stats.efficiencyCeiling(m.bestThroughput(), d.cpu())), "");
+    row(t, "(i) … the same at the service's own CPU per job (the broker, the database and the rest on other cores, "
+        + "as the chart deploys them)", fmt("%.2f (%.2f ms a job)", Stats.efficiencyCeiling(m.bestThroughput(),
+            d.cpu().cpuMsPerJob("service")), d.cpu().cpuMsPerJob("service")), "");
     t.append(String.format(Locale.ROOT, "%nCommand: `just bench` (phases of %d s, soak of %,d images; the service runs "
         + "with -Xmx512m, one JVM, all roles, default settings; %d s of warm-up load). (g)-(i): load from wrk, "
         + "phases of %d s; distinct ~20 KB JPEGs; (g) and (h) with the dummy detector, (i) with the shipped model; "

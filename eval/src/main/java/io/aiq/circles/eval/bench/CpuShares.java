@@ -138,6 +138,11 @@ final class CpuShares {
       return msPerJob(used(from.byGroup(), to.byGroup()).values().stream().mapToLong(Long::longValue).sum());
     }
 
+    /** CPU milliseconds per job of one process group ("service", "postgres", ...); 0 if it did not run. */
+    double cpuMsPerJob(String group) {
+      return msPerJob(used(from.byGroup(), to.byGroup()).getOrDefault(group, 0L));
+    }
+
     /** The busiest process groups' shares of all CPU time between the two snapshots, idle included. */
     String shares() {
       return top(used(from.byGroup(), to.byGroup()), 6, ticks -> String.format(Locale.ROOT, "%.0f %%",

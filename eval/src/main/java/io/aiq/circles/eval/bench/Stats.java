@@ -39,7 +39,12 @@ final class Stats {
    * service's other work, the broker, the database and the load generator.
    */
   static double efficiencyCeiling(double modelThroughput, CpuShares.Phase cpu) {
+    return efficiencyCeiling(modelThroughput, cpu.cpuMsPerJob());
+  }
+
+  /** The same at a given CPU per job (one process's, say). */
+  static double efficiencyCeiling(double modelThroughput, double cpuMsPerJob) {
     double modelMsPerImage = 1000.0 * Runtime.getRuntime().availableProcessors() / modelThroughput;
-    return modelMsPerImage / cpu.cpuMsPerJob();
+    return modelMsPerImage / cpuMsPerJob;
   }
 }

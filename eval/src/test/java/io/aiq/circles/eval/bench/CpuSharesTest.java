@@ -72,4 +72,19 @@ class CpuSharesTest {
     // a bare model at 100 images/s needs 10 ms × cores an image: half of each job's CPU
     assertThat(Stats.efficiencyCeiling(100, phase)).isCloseTo(0.5, within(1e-9));
   }
+
+  @Test
+  void one_process_s_cpu_per_job_counts_that_process_alone() {
+    CpuShares.Snapshot from = new CpuShares.Snapshot(0, 0, Map.of("service", 0L, "postgres", 0L), Map.of());
+    // a second on every core: the service three quarters of it, PostgreSQL a quarter; 50 jobs
+    CpuShares.Snapshot to = new CpuShares.Snapshot(1_000_000_000L, 100L * CORES,
+        Map.of("service", 75L * CORES, "postgres", 25L * CORES), Map.of());
+    CpuShares.Phase phase = new CpuShares.Phase(from, to, 50);
+
+    assertThat(phase.cpuMsPerJob("service")).isCloseTo(15.0 * CORES, within(1e-9));
+    assertThat(phase.cpuMsPerJob("postgres")).isCloseTo(5.0 * CORES, within(1e-9));
+    assertThat(phase.cpuMsPerJob("not there")).isZero();
+    // the bare model at 100 images/s: 10 ms × cores an image, two thirds of the service's 15
+    assertThat(Stats.efficiencyCeiling(100, phase.cpuMsPerJob("service"))).isCloseTo(10.0 / 15, within(1e-9));
+  }
 }
