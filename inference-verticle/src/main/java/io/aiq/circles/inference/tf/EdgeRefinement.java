@@ -106,11 +106,8 @@ public record EdgeRefinement(double band, double grow) {
     if (r[0] == box.xmin() && r[1] == box.ymin() && r[2] == box.xmax() && r[3] == box.ymax()) {
       return box;
     }
-    return new BoundingBox(clip(r[0], width), clip(r[1], height), clip(r[2], width), clip(r[3], height));
-  }
-
-  private static double clip(double v, int max) {
-    return Math.max(0, Math.min(max, v));
+    return new BoundingBox(Letterbox.clip(r[0], width), Letterbox.clip(r[1], height), Letterbox.clip(r[2], width),
+        Letterbox.clip(r[3], height));
   }
 
   /** A box in source pixels: {@code [x0, y0, x1, y1]}. */

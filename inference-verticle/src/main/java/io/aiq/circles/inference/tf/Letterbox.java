@@ -117,7 +117,8 @@ public record Letterbox(double scale, double padX, double padY, int sourceWidth,
         b.ymax() * scale + padY);
   }
 
-  private static double clip(double v, int max) {
+  /** {@code v} within {@code [0, max]}: a coordinate kept inside an image {@code max} pixels across. */
+  static double clip(double v, int max) {
     return Math.max(0, Math.min(max, v));
   }
 
