@@ -51,7 +51,7 @@ class MutatedUploadsTest {
     List<String> accepted = new ArrayList<>();
     for (int i = 0; i < CASES; i++) {
       byte[] seed = seeds.get(i % seeds.size());
-      byte[] mutated = mutate(seed, random);
+      byte[] mutated = TestImages.mutate(seed, random);
       HttpResponse<Buffer> r = sys.api.uploadRaw(mutated, "image/jpeg");
       String outcome;
       if (r.statusCode() == 202 || r.statusCode() == 409) {
@@ -95,7 +95,7 @@ class MutatedUploadsTest {
       int files = 2 + random.nextInt(3);
       io.vertx.ext.web.multipart.MultipartForm form = io.vertx.ext.web.multipart.MultipartForm.create();
       for (int f = 0; f < files; f++) {
-        form.binaryFileUpload("file", "m" + f + ".jpg", Buffer.buffer(mutate(seeds.get(random.nextInt(seeds.size())),
+        form.binaryFileUpload("file", "m" + f + ".jpg", Buffer.buffer(TestImages.mutate(seeds.get(random.nextInt(seeds.size())),
             random)), "image/jpeg");
       }
 
@@ -130,48 +130,4 @@ class MutatedUploadsTest {
     }
   }
 
-  /** One of: flip a few bits, overwrite a run with 0x00/0xFF/random, truncate, splice in a tail. */
-  static byte[] mutate(byte[] seed, Random r) {
-    byte[] b = seed.clone();
-    switch (r.nextInt(5)) {
-      case 0 -> {
-        for (int k = 1 + r.nextInt(8); k > 0; k--) {
-          int at = r.nextInt(b.length);
-          b[at] ^= (byte) (1 << r.nextInt(8));
-        }
-      }
-      case 1 -> {
-        // headers are where decoders allocate from: aim there most of the time
-        int at = r.nextBoolean() ? r.nextInt(Math.min(64, b.length)) : r.nextInt(b.length);
-        int len = 1 + r.nextInt(4);
-        byte v = switch (r.nextInt(3)) {
-          case 0 -> 0;
-          case 1 -> (byte) 0xFF;
-          default -> (byte) r.nextInt(256);
-        };
-        for (int k = at; k < Math.min(b.length, at + len); k++) {
-          b[k] = v;
-        }
-      }
-      case 2 -> {
-        return java.util.Arrays.copyOf(b, 1 + r.nextInt(b.length));
-      }
-      case 3 -> {
-        int cut = r.nextInt(b.length);
-        byte[] tail = new byte[r.nextInt(2048)];
-        r.nextBytes(tail);
-        byte[] out = java.util.Arrays.copyOf(b, cut + tail.length);
-        System.arraycopy(tail, 0, out, cut, tail.length);
-        return out;
-      }
-      default -> {
-        // a run of the file copied over another place: lengths and markers that lie
-        int from = r.nextInt(b.length);
-        int to = r.nextInt(b.length);
-        int len = Math.min(1 + r.nextInt(32), Math.min(b.length - from, b.length - to));
-        System.arraycopy(seed, from, b, to, len);
-      }
-    }
-    return b;
-  }
 }

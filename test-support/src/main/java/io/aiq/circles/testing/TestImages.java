@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Random;
 import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
 
@@ -96,5 +97,54 @@ public final class TestImages {
 
   public static byte[] text() {
     return "#!/bin/sh\necho this is not an image\n".getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The fuzz corpus's mutation of a file, seeded: one of flip a few bits, overwrite a run with
+   * 0x00/0xFF/random (in the header most of the time), truncate, splice in a random tail, copy a run
+   * of the file over another place.
+   */
+  public static byte[] mutate(byte[] seed, Random r) {
+    byte[] b = seed.clone();
+    switch (r.nextInt(5)) {
+      case 0 -> {
+        for (int k = 1 + r.nextInt(8); k > 0; k--) {
+          int at = r.nextInt(b.length);
+          b[at] ^= (byte) (1 << r.nextInt(8));
+        }
+      }
+      case 1 -> {
+        // headers are where decoders allocate from: aim there most of the time
+        int at = r.nextBoolean() ? r.nextInt(Math.min(64, b.length)) : r.nextInt(b.length);
+        int len = 1 + r.nextInt(4);
+        byte v = switch (r.nextInt(3)) {
+          case 0 -> 0;
+          case 1 -> (byte) 0xFF;
+          default -> (byte) r.nextInt(256);
+        };
+        for (int k = at; k < Math.min(b.length, at + len); k++) {
+          b[k] = v;
+        }
+      }
+      case 2 -> {
+        return Arrays.copyOf(b, 1 + r.nextInt(b.length));
+      }
+      case 3 -> {
+        int cut = r.nextInt(b.length);
+        byte[] tail = new byte[r.nextInt(2048)];
+        r.nextBytes(tail);
+        byte[] out = Arrays.copyOf(b, cut + tail.length);
+        System.arraycopy(tail, 0, out, cut, tail.length);
+        return out;
+      }
+      default -> {
+        // a run of the file copied over another place: lengths and markers that lie
+        int from = r.nextInt(b.length);
+        int to = r.nextInt(b.length);
+        int len = Math.min(1 + r.nextInt(32), Math.min(b.length - from, b.length - to));
+        System.arraycopy(seed, from, b, to, len);
+      }
+    }
+    return b;
   }
 }
