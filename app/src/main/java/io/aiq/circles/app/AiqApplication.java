@@ -120,8 +120,9 @@ public final class AiqApplication {
               ? TopicAdmin.ensureTopics(vertx, config.kafka()) : Future.<Void>succeededFuture())
           .onSuccess(v -> kafkaHealth = KafkaHealth.register(vertx, readiness, config.kafka()));
     }
-    // The roles start side by side once the backends are there: each consumer's first group join
-    // and catch-up takes a second or two, and one after the other they made most of a cold start.
+    // The roles start side by side once the backends are there: each consumer's start waits on the
+    // broker (its group, the inference role's catch-up on cancellations), and one after the other
+    // those waits made most of a cold start.
     Future<Void> backends = ready;
     List<Future<Void>> roles = new ArrayList<>();
     if (config.runs(Role.QUERIES)) {

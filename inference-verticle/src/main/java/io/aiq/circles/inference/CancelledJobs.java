@@ -48,7 +48,7 @@ final class CancelledJobs {
   static final Duration TTL = Duration.ofDays(1);
   static final int MAX_ENTRIES = 100_000;
   /** Reading up to the end slower than this does not hold up the start (a broker away: the loop copes). */
-  private static final long ASSIGN_WAIT_MS = 10_000;
+  private static final long CATCH_UP_WAIT_MS = 10_000;
   /** How often the topic's partitions are looked up again (a topic grown by an operator). */
   static final long PARTITION_CHECK_MS = 60_000;
 
@@ -93,7 +93,7 @@ final class CancelledJobs {
         .description("Cancelled jobs this inference consumer knows of (skipped if their submission comes)")
         .tag("consumer", id).register(registry);
     Promise<Void> caughtUp = Promise.promise();
-    long timer = vertx.setTimer(ASSIGN_WAIT_MS, t -> {
+    long timer = vertx.setTimer(CATCH_UP_WAIT_MS, t -> {
       if (caughtUp.tryComplete()) {
         LOG.warn("the cancellations topic is not read up to its end yet; cancelled jobs may be run until it is");
       }

@@ -67,9 +67,10 @@ public final class Bench implements Callable<Integer> {
     new CommandLine(model).parseArgs("--seconds", "5");
     model.call();
     ModelBenchmark.Figures m = model.figures();
+    ThroughputBenchmark throughput = new ThroughputBenchmark(Path.of("app/target/aiq-circles.jar"), "-Xmx512m", 18080,
+        backends.kafka, backends.databaseUrl, photos.load(), loadSeconds, wrkScripts);
     if (drainOnly) {
-      ThroughputBenchmark.Drain drain = new ThroughputBenchmark(Path.of("app/target/aiq-circles.jar"), "-Xmx512m", 18080,
-          backends.kafka, backends.databaseUrl, photos.load(), loadSeconds, wrkScripts).drain();
+      ThroughputBenchmark.Drain drain = throughput.drain();
       System.out.printf(Locale.ROOT, "drain %.1f jobs/s of the bare model's %.1f images/s: %.2f (idle %.0f %%); "
               + "at every core busy %.2f, at the service's own CPU per job %.2f%n",
           drain.jobsPerSecond(), m.bestThroughput(), drain.jobsPerSecond() / m.bestThroughput(),
@@ -79,8 +80,7 @@ public final class Bench implements Callable<Integer> {
     }
 
     System.out.println("== (g)-(i) accept, reads and drain, load from wrk ==");
-    ThroughputBenchmark.Figures w = new ThroughputBenchmark(Path.of("app/target/aiq-circles.jar"), "-Xmx512m", 18080,
-        backends.kafka, backends.databaseUrl, photos.load(), loadSeconds, wrkScripts).run();
+    ThroughputBenchmark.Figures w = throughput.run();
 
     System.out.println("== (b)-(f) the pipeline: all roles in one JVM, the shipped model ==");
     PipelineBenchmark pipeline = new PipelineBenchmark();
